@@ -1,0 +1,1 @@
+"""Image sources: registries, OCI layouts and archives, all read without Docker."""
