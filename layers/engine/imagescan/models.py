@@ -124,6 +124,8 @@ class PathRecord(Model):
     owned_files: dict[str, list[str]] = Field(default_factory=dict)
     """Package key (name or name:arch) → files it owns, for databases that keep file lists apart
     (dpkg ``info/*.list``)."""
+    notes: list[str] = Field(default_factory=list)
+    """Damage the cataloger read past (a record it had to skip); the file's other packages are still listed."""
 
 
 class LayerResult(Model):

@@ -1,0 +1,188 @@
+"""One streaming pass over one layer: index every entry, note whiteouts, hand the wanted files to catalogers.
+
+The layer is never held whole, in memory or on disk: entries stream past once; only files some cataloger wants
+are captured, each up to that cataloger's size cap (small ones in memory, larger ones spilled to a temp file that
+is deleted right after parsing). Any failure of the stream (corrupt or truncated data, a decompression bomb, a
+digest mismatch) ends the walk with a recorded warning and ``complete=False``; what was read before it is kept
+unless the bytes are proven untrusted (digest mismatch).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from imagescan.catalog.base import Cataloger, CatalogError
+from imagescan.errors import DigestMismatch, LayerError
+from imagescan.layer.cachekey import layer_cache_key
+from imagescan.layer.streams import CHUNK, DecompressingReader, VerifyingReader
+from imagescan.models import EntryType, FileEntry, LayerResult, PathRecord, ScanWarning
+
+WALKER_VERSION = 1
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+_TYPES = {
+    tarfile.REGTYPE: EntryType.FILE, tarfile.AREGTYPE: EntryType.FILE, tarfile.CONTTYPE: EntryType.FILE,
+    tarfile.GNUTYPE_SPARSE: EntryType.FILE, tarfile.DIRTYPE: EntryType.DIR, tarfile.SYMTYPE: EntryType.SYMLINK,
+    tarfile.LNKTYPE: EntryType.HARDLINK, tarfile.CHRTYPE: EntryType.CHAR, tarfile.BLKTYPE: EntryType.BLOCK,
+    tarfile.FIFOTYPE: EntryType.FIFO,
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_layer_bytes: int = 64 * 1024**3
+    """Uncompressed bytes after which a layer is abandoned (decompression bombs)."""
+
+
+def analyzer_versions(catalogers: Sequence[Cataloger]) -> dict[str, int]:
+    versions = {c.name: c.version for c in catalogers}
+    versions["walker"] = WALKER_VERSION
+    return versions
+
+
+def normalize(name: str) -> str | None:
+    """The image path of a tar member name, without leading slash; None when it escapes the root."""
+    path = posixpath.normpath("/" + name.replace("\\", "/").lstrip("/"))
+    if ".." in name.replace("\\", "/").split("/"):
+        # normpath of "/a/../../etc" is "/etc": a member that tries to climb is suspicious in any case.
+        return None
+    return "" if path == "/" else path.lstrip("/")
+
+
+class _Walk:
+    def __init__(self, catalogers: Sequence[Cataloger], diff_id: str) -> None:
+        self.catalogers = catalogers
+        self.diff_id = diff_id
+        self.entries: list[list[str | int | None]] = []
+        self.whiteouts: list[str] = []
+        self.opaque: list[str] = []
+        self.records: list[PathRecord] = []
+        self.warnings: list[ScanWarning] = []
+
+    def warn(self, code: str, message: str, path: str | None = None) -> None:
+        self.warnings.append(ScanWarning(code=code, message=message, layer_diff_id=self.diff_id, path=path))
+
+    def member(self, tar: tarfile.TarFile, info: tarfile.TarInfo) -> None:
+        path = normalize(info.name)
+        if path is None:
+            self.warn("unsafe-path", f"tar entry {info.name!r} escapes the image root; ignored", info.name)
+            return
+        if not path:
+            return
+        directory, base = posixpath.split(path)
+        if base == OPAQUE_MARKER:
+            self.opaque.append(directory)
+            return
+        if base.startswith(WHITEOUT_PREFIX):
+            self.whiteouts.append(posixpath.join(directory, base[len(WHITEOUT_PREFIX):]))
+            return
+        kind = _TYPES.get(info.type, EntryType.OTHER)
+        link: str | None = None
+        if kind is EntryType.SYMLINK:
+            link = info.linkname
+        elif kind is EntryType.HARDLINK:
+            link = normalize(info.linkname)
+        self.entries.append(
+            FileEntry(path=path, type=kind, mode=info.mode, uid=info.uid, gid=info.gid,
+                      size=info.size if kind is EntryType.FILE else 0, link=link).to_row()
+        )
+        if kind is EntryType.FILE:
+            wanting = [c for c in self.catalogers if c.wants(path)]
+            if wanting:
+                self.capture(tar, info, path, wanting)
+
+    def capture(self, tar: tarfile.TarFile, info: tarfile.TarInfo, path: str, wanting: list[Cataloger]) -> None:
+        readers = [c for c in wanting if info.size <= c.max_file_size]
+        for c in wanting:
+            if c not in readers:
+                self.warn("file-too-large",
+                          f"{path} is {info.size} bytes, over the {c.name} cataloger's cap of {c.max_file_size}; "
+                          "not read", path)
+        if not readers:
+            return
+        src = tar.extractfile(info)
+        if src is None:
+            return
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+            while chunk := src.read(CHUNK):
+                spool.write(chunk)
+            for c in readers:
+                spool.seek(0)
+                try:
+                    record = c.parse(path, spool, info.size)  # type: ignore[arg-type]
+                except CatalogError as exc:
+                    self.warn("malformed-file", f"{c.name}: {path}: {exc}", path)
+                    continue
+                except Exception as exc:  # a cataloger bug must not lose the rest of the layer
+                    self.warn("cataloger-failed", f"{c.name} failed on {path}: {type(exc).__name__}: {exc}", path)
+                    continue
+                if record is not None:
+                    for note in record.notes:
+                        self.warn("malformed-record", f"{c.name}: {path}: {note}", path)
+                    self.records.append(record)
+
+
+def analyze_layer(
+    raw: BinaryIO | Any,
+    *,
+    diff_id: str,
+    catalogers: Sequence[Cataloger],
+    digest: str | None = None,
+    size: int | None = None,
+    limits: Limits = Limits(),
+) -> LayerResult:
+    """Walk one layer blob. ``digest``/``size`` verify the compressed bytes; ``diff_id`` the uncompressed tar."""
+    walk = _Walk(catalogers, diff_id)
+    source: Any = VerifyingReader(raw, digest, size) if digest else raw
+    complete = True
+    untrusted = False
+    counted = 0
+    try:
+        reader = DecompressingReader(source, limits.max_layer_bytes)
+        try:
+            with tarfile.open(fileobj=reader, mode="r|", bufsize=CHUNK) as tar:  # type: ignore[call-overload]
+                for info in tar:
+                    walk.member(tar, info)
+            reader.drain()
+        finally:
+            counted = reader.count
+        if reader.diff_id != diff_id:
+            untrusted = True
+            walk.warn("digest-mismatch",
+                      f"layer content hashes to {reader.diff_id}, but the image config lists {diff_id}")
+    except DigestMismatch as exc:
+        untrusted = True
+        walk.warn("digest-mismatch", str(exc))
+    except LayerError as exc:
+        complete = False
+        walk.warn("layer-unreadable", f"layer {digest or diff_id}: {exc}; results cover the part read before")
+    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+        complete = False
+        walk.warn("layer-unreadable",
+                  f"layer {digest or diff_id} is not a valid tar stream ({type(exc).__name__}: {exc}); "
+                  "results cover the part read before")
+    if untrusted:
+        complete = False
+        walk.entries, walk.records, walk.whiteouts, walk.opaque = [], [], [], []
+    analyzers = analyzer_versions(catalogers)
+    return LayerResult(
+        digest=digest or diff_id,
+        diff_id=diff_id,
+        cache_key=layer_cache_key(diff_id, analyzers, {"max_file_size": {c.name: c.max_file_size for c in catalogers}}),
+        analyzers=analyzers,
+        size=size or 0,
+        uncompressed_size=counted,
+        entries=walk.entries,
+        whiteouts=walk.whiteouts,
+        opaque_dirs=walk.opaque,
+        records=walk.records,
+        warnings=walk.warnings,
+        complete=complete,
+    )

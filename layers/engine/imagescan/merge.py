@@ -1,0 +1,126 @@
+"""The whole-image merge: apply per-layer results in order, as the container runtime stacks the layers.
+
+Whiteouts and opaque directories of a layer hide what lower layers put there; a later layer's file replaces an
+earlier one at the same path. Each package keeps the diff_id of the layer that last wrote it: the first layer of
+the unbroken run of layers whose copy of the package database holds the package at that exact version.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from imagescan.models import FileEntry, LayerResult, OSRelease, Package, PathRecord, ScanWarning
+
+RecordKey = tuple[str, str]  # (cataloger, path)
+MAX_SYMLINK_HOPS = 40
+
+
+def _package_key(p: Package) -> tuple[str, str, str | None, int | None]:
+    return (p.name, p.version, p.arch, p.epoch)
+
+
+def _hidden(path: str, whiteouts: set[str], opaque: set[str]) -> bool:
+    """True when ``path`` (from a lower layer) is deleted by a whiteout or sits under an opaque directory."""
+    if path in whiteouts:
+        return True
+    parent = posixpath.dirname(path)
+    while True:
+        if parent in whiteouts or parent in opaque:
+            return True
+        if not parent:
+            return False
+        parent = posixpath.dirname(parent)
+
+
+@dataclass
+class MergedImage:
+    files: dict[str, tuple[FileEntry, str]] = field(default_factory=dict)
+    """The final filesystem: path → (entry, diff_id of the layer it comes from)."""
+    records: dict[RecordKey, tuple[PathRecord, str]] = field(default_factory=dict)
+    """Cataloger records whose file survives in the final filesystem, with their layer."""
+    packages: list[Package] = field(default_factory=list)
+    warnings: list[ScanWarning] = field(default_factory=list)
+    incomplete_layers: list[str] = field(default_factory=list)
+
+    def os_records(self) -> dict[str, OSRelease]:
+        return {path: rec.os_release for (_, path), (rec, _) in self.records.items() if rec.os_release}
+
+    def resolve(self, path: str) -> str | None:
+        """Follow symlinks in every component of ``path``; None for dangling links and loops."""
+        parts = [p for p in path.strip("/").split("/") if p]
+        current = ""
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                current = posixpath.dirname(current)
+                continue
+            if part == ".":
+                continue
+            candidate = posixpath.join(current, part) if current else part
+            found = self.files.get(candidate)
+            if found and found[0].link is not None and found[0].type.value == "l":
+                hops += 1
+                if hops > MAX_SYMLINK_HOPS:
+                    return None
+                target = found[0].link
+                if target.startswith("/"):
+                    current = ""
+                parts = [p for p in target.split("/") if p] + parts
+                continue
+            current = candidate
+        return current if current in self.files else None
+
+
+def merge_layers(layers: Sequence[LayerResult]) -> MergedImage:
+    image = MergedImage()
+    # (cataloger, path) → package key → diff_id of the first layer of its current unbroken run
+    origin: dict[RecordKey, dict[tuple[str, str, str | None, int | None], str]] = {}
+    for layer in layers:
+        image.warnings.extend(layer.warnings)
+        if not layer.complete:
+            image.incomplete_layers.append(layer.diff_id)
+        whiteouts, opaque = set(layer.whiteouts), set(layer.opaque_dirs)
+        if whiteouts or opaque:
+            image.files = {p: v for p, v in image.files.items() if not _hidden(p, whiteouts, opaque)}
+            for key in [k for k in image.records if _hidden(k[1], whiteouts, opaque)]:
+                del image.records[key]
+                origin.pop(key, None)
+        for row in layer.entries:
+            entry = FileEntry.from_row(row)
+            image.files[entry.path] = (entry, layer.diff_id)
+        for record in layer.records:
+            key = (record.cataloger, record.path)
+            image.records[key] = (record, layer.diff_id)
+            previous = origin.get(key, {})
+            origin[key] = {
+                _package_key(p): previous.get(_package_key(p), layer.diff_id) for p in record.packages
+            }
+    # A record whose file was later replaced by something that is not a regular file no longer counts.
+    for key in [k for k in image.records if k[1] not in image.files or image.files[k[1]][0].type.value != "f"]:
+        del image.records[key]
+    image.packages = list(_packages(image.records, origin))
+    return image
+
+
+def _packages(
+    records: dict[RecordKey, tuple[PathRecord, str]],
+    origin: dict[RecordKey, dict[tuple[str, str, str | None, int | None], str]],
+) -> Iterable[Package]:
+    owned: dict[tuple[str, str], list[str]] = {}
+    for (cataloger, _), (record, _) in records.items():
+        for name, files in record.owned_files.items():
+            owned.setdefault((cataloger, name), []).extend(files)
+    for key in sorted(records):
+        record, _ = records[key]
+        for pkg in record.packages:
+            out = pkg.model_copy(deep=True)
+            out.layer_diff_id = origin[key][_package_key(pkg)]
+            out.path = out.path or key[1]
+            if not out.files:
+                out.files = sorted(
+                    set(owned.get((key[0], f"{pkg.name}:{pkg.arch}"), []) or owned.get((key[0], pkg.name), []))
+                )
+            yield out

@@ -1,0 +1,1 @@
+"""Scan reports: findings, the JSON report of SPEC, and the terminal table."""

@@ -1,0 +1,1 @@
+"""SBOM output: package URLs and CycloneDX documents."""
