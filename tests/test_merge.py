@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from imagescan.merge import merge_layers
+from imagescan.models import EntryType, FileEntry, LayerResult, Package, PackageType, PathRecord
+
+STATUS = "var/lib/dpkg/status"
+
+
+def _pkg(name: str, version: str) -> Package:
+    return Package(type=PackageType.DEB, name=name, version=version, arch="amd64", path=STATUS)
+
+
+def _layer(n: int, files: list[str], records: list[PathRecord] = (), whiteouts: list[str] = (),  # type: ignore[assignment]
+           opaque: list[str] = (), links: dict[str, str] | None = None) -> LayerResult:  # type: ignore[assignment]
+    entries = [FileEntry(path=p, type=EntryType.FILE, mode=0o644).to_row() for p in files]
+    entries += [FileEntry(path=p, type=EntryType.SYMLINK, mode=0o777, link=t).to_row() for p, t in (links or {}).items()]
+    return LayerResult(digest=f"sha256:{n}", diff_id=f"diff{n}", cache_key=f"k{n}", analyzers={},
+                       entries=entries, records=list(records), whiteouts=list(whiteouts), opaque_dirs=list(opaque))
+
+
+def _status(*pkgs: Package) -> PathRecord:
+    return PathRecord(cataloger="dpkg", path=STATUS, packages=list(pkgs))
+
+
+def test_package_keeps_the_layer_that_last_changed_it() -> None:
+    image = merge_layers([
+        _layer(1, [STATUS], [_status(_pkg("base", "1"), _pkg("libssl", "3.0.1"))]),
+        _layer(2, [STATUS], [_status(_pkg("base", "1"), _pkg("libssl", "3.0.2"), _pkg("curl", "7"))]),
+        _layer(3, ["app/x"]),
+    ])
+    layers = {p.name: (p.version, p.layer_diff_id) for p in image.packages}
+    assert layers == {"base": ("1", "diff1"), "libssl": ("3.0.2", "diff2"), "curl": ("7", "diff2")}
+
+
+def test_removed_then_reinstalled_package_belongs_to_the_reinstalling_layer() -> None:
+    image = merge_layers([
+        _layer(1, [STATUS], [_status(_pkg("a", "1"), _pkg("b", "1"))]),
+        _layer(2, [STATUS], [_status(_pkg("a", "1"))]),
+        _layer(3, [STATUS], [_status(_pkg("a", "1"), _pkg("b", "1"))]),
+    ])
+    assert {p.name: p.layer_diff_id for p in image.packages} == {"a": "diff1", "b": "diff3"}
+
+
+def test_whiteout_removes_files_and_their_records() -> None:
+    image = merge_layers([
+        _layer(1, ["etc/a", "etc/sub/b", "var/lib/dpkg/status"], [_status(_pkg("a", "1"))]),
+        _layer(2, [], whiteouts=["etc/sub", "var/lib/dpkg/status"]),
+    ])
+    assert sorted(image.files) == ["etc/a"]
+    assert image.packages == [] and image.records == {}
+
+
+def test_opaque_dir_hides_lower_contents_but_keeps_its_own() -> None:
+    image = merge_layers([
+        _layer(1, ["opt/app/old", "opt/app/sub/deep", "opt/other"]),
+        _layer(2, ["opt/app/new"], opaque=["opt/app"]),
+    ])
+    assert sorted(image.files) == ["opt/app/new", "opt/other"]
+
+
+def test_whiteout_applies_to_lower_layers_only() -> None:
+    image = merge_layers([_layer(1, ["a/x"]), _layer(2, ["a/x"], whiteouts=["a/x"])])
+    assert "a/x" in image.files and image.files["a/x"][1] == "diff2"
+
+
+def test_owned_files_are_attached_to_packages() -> None:
+    lists = PathRecord(cataloger="dpkg", path="var/lib/dpkg/info/a.list", owned_files={"a": ["usr/bin/a"]})
+    image = merge_layers([_layer(1, [STATUS, "var/lib/dpkg/info/a.list"], [_status(_pkg("a", "1")), lists])])
+    assert image.packages[0].files == ["usr/bin/a"]
+
+
+def test_resolve_follows_links_and_stops_on_loops() -> None:
+    image = merge_layers([_layer(1, ["usr/lib/os-release"], links={
+        "etc/os-release": "../usr/lib/os-release", "etc/loop": "loop2", "etc/loop2": "/etc/loop", "bin": "usr/bin",
+    })])
+    assert image.resolve("etc/os-release") == "usr/lib/os-release"
+    assert image.resolve("/etc/loop") is None
+    assert image.resolve("etc/missing") is None
+
+
+def test_incomplete_layers_are_listed() -> None:
+    broken = _layer(2, [])
+    broken.complete = False
+    image = merge_layers([_layer(1, ["a"]), broken])
+    assert image.incomplete_layers == ["diff2"]
