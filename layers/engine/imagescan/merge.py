@@ -120,7 +120,10 @@ def _packages(
             out.layer_diff_id = origin[key][_package_key(pkg)]
             out.path = out.path or key[1]
             if not out.files:
-                out.files = sorted(
-                    set(owned.get((key[0], f"{pkg.name}:{pkg.arch}"), []) or owned.get((key[0], pkg.name), []))
-                )
+                # File lists kept apart are named after the package (dpkg info/NAME[:ARCH].list) or after the file
+                # the package was read from (distroless status.d/NAME + NAME.md5sums, where NAME may differ).
+                for name in (f"{pkg.name}:{pkg.arch}", pkg.name, posixpath.basename(out.path)):
+                    if (key[0], name) in owned:
+                        out.files = sorted(set(owned[(key[0], name)]))
+                        break
             yield out
