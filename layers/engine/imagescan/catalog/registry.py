@@ -6,7 +6,7 @@ from imagescan.catalog.apk import ApkCataloger
 from imagescan.catalog.base import Cataloger
 from imagescan.catalog.dpkg import DpkgCataloger
 from imagescan.catalog.osrelease import OsReleaseCataloger
-from imagescan.catalog.rpm.cataloger import RpmCataloger
+from imagescan.catalog.rpm import RpmCataloger
 
 
 def default_catalogers() -> list[Cataloger]:
