@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from imagescan.merge import merge_layers
 from imagescan.models import EntryType, FileEntry, LayerResult, Package, PackageType, PathRecord
 
@@ -10,10 +12,12 @@ def _pkg(name: str, version: str) -> Package:
     return Package(type=PackageType.DEB, name=name, version=version, arch="amd64", path=STATUS)
 
 
-def _layer(n: int, files: list[str], records: list[PathRecord] = (), whiteouts: list[str] = (),  # type: ignore[assignment]
-           opaque: list[str] = (), links: dict[str, str] | None = None) -> LayerResult:  # type: ignore[assignment]
+def _layer(n: int, files: list[str], records: Sequence[PathRecord] = (), whiteouts: Sequence[str] = (),
+           opaque: Sequence[str] = (), links: dict[str, str] | None = None) -> LayerResult:
     entries = [FileEntry(path=p, type=EntryType.FILE, mode=0o644).to_row() for p in files]
-    entries += [FileEntry(path=p, type=EntryType.SYMLINK, mode=0o777, link=t).to_row() for p, t in (links or {}).items()]
+    entries += [
+        FileEntry(path=p, type=EntryType.SYMLINK, mode=0o777, link=t).to_row() for p, t in (links or {}).items()
+    ]
     return LayerResult(digest=f"sha256:{n}", diff_id=f"diff{n}", cache_key=f"k{n}", analyzers={},
                        entries=entries, records=list(records), whiteouts=list(whiteouts), opaque_dirs=list(opaque))
 

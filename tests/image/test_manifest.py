@@ -9,7 +9,12 @@ import pytest
 
 from imagescan.errors import DigestMismatch, ManifestError
 from imagescan.image.manifest import (
-    DOCKER_LIST, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, Platform, resolve,
+    DOCKER_LIST,
+    DOCKER_MANIFEST,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    Platform,
+    resolve,
 )
 
 

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from imagescan.layer.walker import Limits, analyze_layer, normalize
 from imagescan.models import EntryType, FileEntry
-
 from tests.layer.conftest import Entry, RecordingCataloger, make_tar
 
 

@@ -72,8 +72,8 @@ class _Slice:
 class _TarFiles:
     def __init__(self, path: Path) -> None:
         try:
-            self.tar = tarfile.open(path, mode="r:")
-            self.members = {m.name.lstrip("./"): m for m in self.tar.getmembers() if m.isfile()}
+            with tarfile.open(path, mode="r:") as tar:  # only the member offsets are kept
+                self.members = {m.name.removeprefix("./"): m for m in tar.getmembers() if m.isfile()}
         except (OSError, tarfile.TarError) as exc:
             raise ScanError(f"cannot read archive {path}: {exc}") from exc
         self.path = path
@@ -83,7 +83,7 @@ class _TarFiles:
         member = self.members.get(name)
         if member is None or member.sparse:
             raise ScanError(f"{self.path} has no member {name}")
-        handle = self.path.open("rb")  # noqa: SIM115 - handed to the caller, who closes it
+        handle = self.path.open("rb")
         handle.seek(member.offset_data)
         return _Slice(handle, member.size)  # type: ignore[return-value]
 
@@ -91,7 +91,7 @@ class _TarFiles:
         return name in self.members
 
     def close(self) -> None:
-        self.tar.close()
+        pass
 
 
 def _read_json(files: _Files, name: str) -> tuple[bytes, Any]:

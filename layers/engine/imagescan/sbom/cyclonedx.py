@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
-from cyclonedx.factory.license import LicenseFactory
+from cyclonedx.contrib.license.factories import LicenseFactory
 from cyclonedx.model import Property
 from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component, ComponentType
@@ -38,8 +38,7 @@ def _component(pkg: Package, analysis: ImageAnalysis) -> Component:
         purl=purl,
         bom_ref=f"{purl.to_string()}#{pkg.path}",
         licenses=[_licenses.make_from_string(pkg.license)] if pkg.license else None,
-        supplier=OrganizationalEntity(name=pkg.vendor) if pkg.vendor else None,
-        author=pkg.maintainer,
+        supplier=OrganizationalEntity(name=pkg.vendor or pkg.maintainer) if pkg.vendor or pkg.maintainer else None,
         properties=properties,
     )
 
