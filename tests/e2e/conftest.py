@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from fixtures import build as fixture_build
 from fixtures import skopeo
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from fixtures import skopeo
 from imagescan.cli import run
 from imagescan.sbom.cyclonedx import PROP_LAYER, PROP_PATH, sbom_json, validation_errors
 from imagescan.scan import analyze_image
 from tests.e2e.conftest import sbom_without_reference
+from tests.registry_fixture import RegistryServer
 
 EXPECTED = {
     ("base-files", "12.4+deb12u5"): 0,
@@ -72,3 +76,23 @@ def test_cli_json_report_and_exit_codes(small_layout: Path, tmp_path: Path, caps
     assert run(["scan", f"oci:{small_layout}", "--fail-on", "low"]) == 0
     assert run(["scan", f"oci:{tmp_path}/missing"]) == 2
     assert "imagescan:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["v2s2", "oci"])
+def test_registry_gives_the_same_sbom(small_layout: Path, registry: RegistryServer, fmt: str) -> None:
+    reference = f"{registry.address}/e2e/small-{fmt}:v1"
+    pushed = skopeo.push(small_layout, reference, fmt)  # type: ignore[arg-type]
+    analysis = analyze_image(reference)
+    assert analysis.digest == pushed
+    from_registry = sbom_json(analysis)
+    assert validation_errors(from_registry) is None
+    local = sbom_json(analyze_image(f"oci:{small_layout}"))
+    assert sbom_without_reference(from_registry) == sbom_without_reference(local)
+    by_digest = analyze_image(f"docker://{registry.address}/e2e/small-{fmt}@{pushed}")
+    assert by_digest.digest == pushed
+
+
+def test_registry_errors_are_clear_exit_2(registry: RegistryServer, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert run(["sbom", f"{registry.address}/e2e/does-not-exist:v1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("imagescan: ") and "404" in err and len(err.splitlines()) == 1
