@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict
 
 from imagescan.scan import ImageAnalysis

@@ -46,11 +46,11 @@ def _open(db_path: Path) -> sqlite3.Connection:
     uri = db_path.as_uri() + "?mode=ro&immutable=1"
     try:
         conn = sqlite3.connect(uri, uri=True)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, ValueError) as exc:  # ValueError: UnicodeDecodeError from a damaged schema
         raise CatalogError(f"rpm sqlite: {exc}") from exc
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, ValueError) as exc:  # ValueError: UnicodeDecodeError from a damaged schema
         conn.close()
         raise CatalogError(f"rpm sqlite: {exc}") from exc
     if "Packages" not in tables:
@@ -67,7 +67,7 @@ def _rows(tmp: tempfile.TemporaryDirectory[str], conn: sqlite3.Connection) -> It
                 while rows := cursor.fetchmany(_BATCH):
                     for hnum, blob in rows:
                         yield _item(hnum, blob)
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, ValueError) as exc:  # ValueError: UnicodeDecodeError from a damaged schema
                 yield SkippedRecord("Packages table", f"reading stopped: {exc}")
     finally:
         tmp.cleanup()
