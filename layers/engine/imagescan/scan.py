@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from imagescan.catalog.base import Cataloger
@@ -67,6 +68,39 @@ def analyze_one_layer(
         stream.close()
 
 
+@dataclass(frozen=True)
+class LayerJob:
+    """Everything a worker process needs to analyse one layer on its own."""
+
+    reference: ImageReference
+    insecure: bool
+    desc: Descriptor
+    diff_id: str
+    catalogers: Sequence[Cataloger]
+    limits: Limits
+
+
+_worker_sources: dict[tuple[ImageReference, bool], BlobSource] = {}
+
+
+def run_layer_job(job: LayerJob) -> LayerResult:
+    """Worker-process entry point: one source per image and process, reused across that process's layers."""
+    key = (job.reference, job.insecure)
+    if key not in _worker_sources:
+        _worker_sources[key] = open_source(job.reference, insecure=job.insecure)
+    return analyze_one_layer(_worker_sources[key], job.desc, job.diff_id, job.catalogers, job.limits)
+
+
+def _pool(workers: int) -> Executor:
+    """Processes, because the tar walk holds the GIL; threads where processes cannot run (AWS Lambda has no
+    /dev/shm for multiprocessing's semaphores)."""
+    try:
+        context = multiprocessing.get_context("fork")
+        return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    except (OSError, ImportError, ValueError):
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer")
+
+
 def analyze_image(
     reference: str | ImageReference,
     options: ScanOptions | None = None,
@@ -80,24 +114,28 @@ def analyze_image(
     try:
         image = resolve(source, manifest_ref(ref), options.platform)
         total = len(image.layers)
-        done = 0
         if progress:
-            progress(done, total)
+            progress(0, total)
         workers = max(1, min(options.workers or os.cpu_count() or 1, total))
-        # Biggest layers first so that the pool finishes together; results are put back in layer order.
-        order = sorted(range(total), key=lambda i: -image.layers[i].size)
         results: dict[int, LayerResult] = {}
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer") as pool:
-            futures = {
-                pool.submit(analyze_one_layer, source, image.layers[i], image.diff_ids[i], catalogers,
-                            options.limits): i
-                for i in order
-            }
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                done += 1
+        if workers == 1:
+            for i in range(total):
+                results[i] = analyze_one_layer(source, image.layers[i], image.diff_ids[i], catalogers, options.limits)
                 if progress:
-                    progress(done, total)
+                    progress(i + 1, total)
+        else:
+            # Biggest layers first so that the workers finish together; results are put back in layer order.
+            order = sorted(range(total), key=lambda i: -image.layers[i].size)
+            with _pool(workers) as pool:
+                futures = {
+                    pool.submit(run_layer_job, LayerJob(ref, options.insecure, image.layers[i], image.diff_ids[i],
+                                                        catalogers, options.limits)): i
+                    for i in order
+                }
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    if progress:
+                        progress(len(results), total)
     finally:
         source.close()
     layers = [results[i] for i in range(total)]

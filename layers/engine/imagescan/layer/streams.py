@@ -206,6 +206,25 @@ class DecompressingReader:
             parts.append(part)
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
+    def tell(self) -> int:
+        """Bytes handed out (or skipped) so far."""
+        return self.count - (len(self._buf) - self._pos)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Forward-only seek: skips without copying. tarfile's random-access mode needs no more than this."""
+        target = offset if whence == 0 else self.tell() + offset if whence == 1 else -1
+        position = self.tell()
+        if target < position:
+            raise OSError("layer streams can only seek forward")
+        left = target - position
+        while left > 0:
+            if self._pos >= len(self._buf) and (self._eof or not self._next()):
+                break
+            step = min(left, len(self._buf) - self._pos)
+            self._pos += step
+            left -= step
+        return self.tell()
+
     def drain(self) -> None:
         """Read to the end (trailing tar padding) so that :attr:`diff_id` covers the whole stream."""
         while self._eof is False:

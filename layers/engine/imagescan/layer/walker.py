@@ -147,9 +147,11 @@ def analyze_layer(
     try:
         reader = DecompressingReader(source, limits.max_layer_bytes)
         try:
-            with tarfile.open(fileobj=reader, mode="r|", bufsize=CHUNK) as tar:  # type: ignore[call-overload]
+            # "r:" over a forward-only seekable reader: tarfile skips file data without copying it.
+            with tarfile.open(fileobj=reader, mode="r:") as tar:  # type: ignore[call-overload]
                 for info in tar:
                     walk.member(tar, info)
+                    tar.members.clear()  # tarfile keeps every header otherwise: memory would grow with entries
             reader.drain()
         finally:
             counted = reader.count

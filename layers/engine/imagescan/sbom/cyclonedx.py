@@ -13,7 +13,6 @@ from cyclonedx.model.contact import OrganizationalEntity
 from cyclonedx.model.tool import ToolRepository
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonStrictValidator
 
 import imagescan
 from imagescan.models import Package
@@ -89,6 +88,8 @@ def to_json(bom: Bom) -> str:
 
 def validation_errors(document: str) -> str | None:
     """None when ``document`` is valid CycloneDX 1.6 JSON, else the validator's message."""
+    from cyclonedx.validation.json import JsonStrictValidator  # jsonschema takes ~1 s to import: only on demand
+
     error = JsonStrictValidator(SCHEMA).validate_str(document)
     return None if error is None else str(error)
 
