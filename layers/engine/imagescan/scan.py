@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -95,7 +96,8 @@ def _pool(workers: int) -> Executor:
     """Processes, because the tar walk holds the GIL; threads where processes cannot run (AWS Lambda has no
     /dev/shm for multiprocessing's semaphores)."""
     try:
-        context = multiprocessing.get_context("fork")
+        # fork is the cheapest start; with other threads running (a progress bar) a fork could inherit a held lock.
+        context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "forkserver")
         return ProcessPoolExecutor(max_workers=workers, mp_context=context)
     except (OSError, ImportError, ValueError):
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="layer")
