@@ -58,10 +58,12 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
     if not enabled:
         yield None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
     from rich.progress import Progress as Bar
 
-    with Bar(TextColumn("layers"), BarColumn(), MofNCompleteColumn(), transient=True) as bar:
+    columns = (TextColumn("layers"), BarColumn(), MofNCompleteColumn())
+    with Bar(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("layers", total=None)
 
         def update(done: int, total: int) -> None:
