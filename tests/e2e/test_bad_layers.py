@@ -14,8 +14,10 @@ import pytest
 
 from fixtures import build as fixture_build
 from fixtures.imagebuilder import ImageSpec, Layer, write_oci_layout
+from imagescan.checks.base import CheckContext
+from imagescan.checks.incomplete import IncompleteCheck
 from imagescan.cli import run
-from imagescan.report.findings import incomplete_findings
+from imagescan.findings import IncompleteFinding
 from imagescan.scan import analyze_image
 
 
@@ -46,8 +48,10 @@ def test_other_layers_survive_and_the_gap_is_reported(tmp_path: Path, damage: st
     assert {"base-files", "zlib1g", "libssl3"} <= names  # from the intact first layer
     assert "curl" not in names  # only the damaged layer had it
     assert analysis.merged.incomplete_layers == [analysis.image.diff_ids[1]]
-    findings = incomplete_findings(analysis)
-    assert any(f.code == "layer-unreadable" and f.layer_diff_id == analysis.image.diff_ids[1] for f in findings)
+    findings = IncompleteCheck().run(analysis, CheckContext())
+    damaged = analysis.image.diff_ids[1]
+    assert any(isinstance(f, IncompleteFinding) and f.code == "layer-unreadable" and f.layer_diff_id == damaged
+               for f in findings)
     assert any(w.code in ("digest-mismatch", "layer-unreadable") for w in analysis.warnings)
     assert analysis.layers[0].complete and analysis.layers[2].complete
 

@@ -8,9 +8,11 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+from imagescan.checks.base import CheckContext
+from imagescan.checks.registry import run_checks
 from imagescan.errors import ScanError
+from imagescan.findings import Finding, Severity
 from imagescan.image.manifest import Platform
-from imagescan.report.findings import Finding, Severity, incomplete_findings
 from imagescan.report.json_report import build_report
 from imagescan.report.table import render_table
 from imagescan.sbom.cyclonedx import sbom_json
@@ -97,7 +99,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.command == "sbom":
             _write(sbom_json(analysis), args.output)
             return EXIT_OK
-        findings = _filter(incomplete_findings(analysis), args.severity)
+        findings = _filter(run_checks(analysis, CheckContext()), args.severity)
         if args.format == "cyclonedx":
             _write(sbom_json(analysis), args.output)
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from imagescan.report.findings import Finding
+from imagescan.findings import Finding
 from imagescan.sbom.purl import package_purl
 from imagescan.scan import ImageAnalysis
 
