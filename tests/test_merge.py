@@ -87,3 +87,25 @@ def test_incomplete_layers_are_listed() -> None:
     broken.complete = False
     image = merge_layers([_layer(1, ["a"]), broken])
     assert image.incomplete_layers == ["diff2"]
+
+
+def test_language_package_owned_by_an_os_package() -> None:
+    yaml_meta = "usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA"
+    deb = Package(type=PackageType.DEB, name="python3-yaml", version="6.0-3", path=STATUS, files=[yaml_meta])
+    pypi = Package(type=PackageType.PYPI, name="pyyaml", version="6.0", path=yaml_meta)
+    mine = Package(type=PackageType.PYPI, name="requests", version="2.20.0",
+                   path="usr/local/lib/python3.11/site-packages/requests-2.20.0.dist-info/METADATA")
+    image = merge_layers([_layer(1, [STATUS, yaml_meta, mine.path], [
+        _status(deb), PathRecord(cataloger="python", path=yaml_meta, packages=[pypi]),
+        PathRecord(cataloger="python", path=mine.path, packages=[mine]),
+    ])])
+    owners = {p.name: p.owner for p in image.packages}
+    assert owners == {"python3-yaml": None, "pyyaml": "deb/python3-yaml", "requests": None}
+
+
+def test_history_keeps_records_of_deleted_files() -> None:
+    secret = PathRecord(cataloger="secrets", path="root/.aws/credentials")
+    image = merge_layers([_layer(1, ["root/.aws/credentials"], [secret]),
+                          _layer(2, [], whiteouts=["root/.aws/credentials"])])
+    assert image.history == [("diff1", secret)]
+    assert image.records == {} and not image.live("root/.aws/credentials", "diff1")

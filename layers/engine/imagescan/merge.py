@@ -11,7 +11,7 @@ import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from imagescan.models import FileEntry, LayerResult, OSRelease, Package, PathRecord, ScanWarning
+from imagescan.models import OS_PACKAGE_TYPES, FileEntry, LayerResult, OSRelease, Package, PathRecord, ScanWarning
 
 RecordKey = tuple[str, str]  # (cataloger, path)
 MAX_SYMLINK_HOPS = 40
@@ -41,8 +41,16 @@ class MergedImage:
     records: dict[RecordKey, tuple[PathRecord, str]] = field(default_factory=dict)
     """Cataloger records whose file survives in the final filesystem, with their layer."""
     packages: list[Package] = field(default_factory=list)
+    history: list[tuple[str, PathRecord]] = field(default_factory=list)
+    """Every record of every layer, in layer order, with its layer's diff_id: also the ones later layers deleted
+    or replaced (a secret in a deleted file still ships in the image)."""
     warnings: list[ScanWarning] = field(default_factory=list)
     incomplete_layers: list[str] = field(default_factory=list)
+
+    def live(self, path: str, diff_id: str) -> bool:
+        """True when the final filesystem's ``path`` is the file that layer ``diff_id`` wrote."""
+        found = self.files.get(path)
+        return found is not None and found[1] == diff_id
 
     def os_records(self) -> dict[str, OSRelease]:
         return {path: rec.os_release for (_, path), (rec, _) in self.records.items() if rec.os_release}
@@ -92,6 +100,7 @@ def merge_layers(layers: Sequence[LayerResult]) -> MergedImage:
             entry = FileEntry.from_row(row)
             image.files[entry.path] = (entry, layer.diff_id)
         for record in layer.records:
+            image.history.append((layer.diff_id, record))
             key = (record.cataloger, record.path)
             image.records[key] = (record, layer.diff_id)
             previous = origin.get(key, {})
@@ -101,8 +110,18 @@ def merge_layers(layers: Sequence[LayerResult]) -> MergedImage:
     # A record whose file was later replaced by something that is not a regular file no longer counts.
     for key in [k for k in image.records if k[1] not in image.files or image.files[k[1]][0].type.value != "f"]:
         del image.records[key]
-    image.packages = list(_packages(image.records, origin))
+    image.packages = _mark_owned(list(_packages(image.records, origin)))
     return image
+
+
+def _mark_owned(packages: list[Package]) -> list[Package]:
+    """Language packages whose metadata file belongs to an OS package are that OS package's (Debian's
+    python3-yaml ships PyYAML's dist-info): they are matched against the OS vendor's advisories."""
+    owners = {f: p for p in packages if p.type in OS_PACKAGE_TYPES for f in p.files}
+    for pkg in packages:
+        if pkg.type not in OS_PACKAGE_TYPES and (owner := owners.get(pkg.path)) is not None:
+            pkg.owner = f"{owner.type}/{owner.name}"
+    return packages
 
 
 def _packages(

@@ -18,9 +18,24 @@ class Model(BaseModel):
 
 
 class PackageType(StrEnum):
+    """purl types. OS package types first; language ecosystems after."""
+
     DEB = "deb"
     RPM = "rpm"
     APK = "apk"
+    PYPI = "pypi"
+    NPM = "npm"
+    MAVEN = "maven"
+    GOLANG = "golang"
+    CARGO = "cargo"
+    GEM = "gem"
+    COMPOSER = "composer"
+    NUGET = "nuget"
+    GENERIC = "generic"
+    """Runtimes and tools identified from their files (python, node, openssl, busybox...)."""
+
+
+OS_PACKAGE_TYPES = frozenset({PackageType.DEB, PackageType.RPM, PackageType.APK})
 
 
 class Package(Model):
@@ -32,6 +47,8 @@ class Package(Model):
 
     type: PackageType | str
     name: str
+    namespace: str | None = None
+    """purl namespace for language packages: Maven group, npm scope (``@types``), Go module path prefix."""
     version: str
     """The ecosystem's full version string: dpkg ``[epoch:]upstream[-revision]``, rpm ``version-release``."""
     arch: str | None = None
@@ -47,6 +64,15 @@ class Package(Model):
     layer_diff_id: str | None = None
     files: list[str] = Field(default_factory=list)
     """Files the package owns, without leading slash, when the database lists them."""
+    qualifiers: dict[str, str] = Field(default_factory=dict)
+    """Extra purl qualifiers of language packages (e.g. Maven ``type=war``)."""
+    digests: dict[str, str] = Field(default_factory=dict)
+    """Content digests by algorithm, e.g. the jar's ``sha1``."""
+    component_type: str = "library"
+    """CycloneDX component type: ``library``, or ``application`` for the image's own app (its package.json)."""
+    owner: str | None = None
+    """Set by the merge when an OS package owns this language package's files: ``TYPE/NAME`` of that OS package
+    (Debian's python3-yaml owns PyYAML's dist-info). Such packages are matched against the OS vendor's data."""
 
 
 class OSRelease(Model):
@@ -114,6 +140,20 @@ class FileEntry(Model):
         )
 
 
+class RawFinding(Model):
+    """Something a file scanner found in one file of one layer (a secret, a risky file). Image-level checks turn
+    these into report findings once the merge has said whether the file still exists in the final image."""
+
+    rule: str
+    title: str
+    severity: str
+    line: int | None = None
+    masked: str | None = None
+    """A preview with any secret masked: the clear value is never stored."""
+    fingerprint: str | None = None
+    evidence: str | None = None
+
+
 class PathRecord(Model):
     """What one cataloger read from one file of one layer."""
 
@@ -124,6 +164,7 @@ class PathRecord(Model):
     owned_files: dict[str, list[str]] = Field(default_factory=dict)
     """Package key (name or name:arch) → files it owns, for databases that keep file lists apart
     (dpkg ``info/*.list``)."""
+    findings: list[RawFinding] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     """Damage the cataloger read past (a record it had to skip); the file's other packages are still listed."""
 
@@ -148,5 +189,7 @@ class LayerResult(Model):
     """Directories whose lower-layer contents this layer hides (``.wh..wh..opq``)."""
     records: list[PathRecord] = Field(default_factory=list)
     warnings: list[ScanWarning] = Field(default_factory=list)
+    oversize: dict[str, int] = Field(default_factory=dict)
+    """Per cataloger, how many wanted files were over its size cap and not read."""
     complete: bool = True
     """False when the layer could not be read to its end; :attr:`warnings` says why."""

@@ -26,7 +26,9 @@ class Cataloger(Protocol):
     version: int
     """Bump when the output for the same input changes, so cached layer results are recomputed."""
     max_file_size: int
-    """Files larger than this are not read; the walker records a ``file-too-large`` warning instead."""
+    """Files larger than this are not read; the walker counts them in ``LayerResult.oversize`` and, unless the
+    cataloger sets ``warn_oversize = False`` (scanners that look at every file), records a ``file-too-large``
+    warning for each."""
 
     def wants(self, path: str) -> bool:
         """True when the file at ``path`` should be handed to :meth:`parse`. Must be cheap: called per entry."""

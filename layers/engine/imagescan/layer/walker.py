@@ -65,6 +65,7 @@ class _Walk:
         self.opaque: list[str] = []
         self.records: list[PathRecord] = []
         self.warnings: list[ScanWarning] = []
+        self.oversize: dict[str, int] = {}
 
     def warn(self, code: str, message: str, path: str | None = None) -> None:
         self.warnings.append(ScanWarning(code=code, message=message, layer_diff_id=self.diff_id, path=path))
@@ -102,9 +103,10 @@ class _Walk:
         readers = [c for c in wanting if info.size <= c.max_file_size]
         for c in wanting:
             if c not in readers:
-                self.warn("file-too-large",
-                          f"{path} is {info.size} bytes, over the {c.name} cataloger's cap of {c.max_file_size}; "
-                          "not read", path)
+                self.oversize[c.name] = self.oversize.get(c.name, 0) + 1
+                if getattr(c, "warn_oversize", True):
+                    self.warn("file-too-large", f"{path} is {info.size} bytes, over the {c.name} cataloger's cap "
+                              f"of {c.max_file_size}; not read", path)
         if not readers:
             return
         src = tar.extractfile(info)
@@ -186,5 +188,6 @@ def analyze_layer(
         opaque_dirs=walk.opaque,
         records=walk.records,
         warnings=walk.warnings,
+        oversize=walk.oversize,
         complete=complete,
     )

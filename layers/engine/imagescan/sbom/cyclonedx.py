@@ -31,7 +31,8 @@ def _component(pkg: Package, analysis: ImageAnalysis) -> Component:
     if pkg.source_version and pkg.source_version != pkg.version:
         properties.append(Property(name="imagescan:source_version", value=pkg.source_version))
     return Component(
-        type=ComponentType.LIBRARY,
+        type=ComponentType(pkg.component_type),
+        group=pkg.namespace,
         name=pkg.name,
         version=pkg.version,
         purl=purl,

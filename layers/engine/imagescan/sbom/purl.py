@@ -34,7 +34,8 @@ def package_purl(pkg: Package, os: OSRelease | None) -> PackageURL:
             type=str(pkg.type), namespace=os_namespace(str(pkg.type), os), name=pkg.name,
             version=pkg.version, qualifiers=_qualifiers(pkg, os),
         )
-    return PackageURL(type=str(pkg.type), name=pkg.name, version=pkg.version)
+    return PackageURL(type=str(pkg.type), namespace=pkg.namespace, name=pkg.name, version=pkg.version,
+                      qualifiers=dict(pkg.qualifiers) or None)
 
 
 def image_purl(name: str, digest: str, repository_url: str | None = None) -> PackageURL:
