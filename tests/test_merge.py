@@ -109,3 +109,33 @@ def test_history_keeps_records_of_deleted_files() -> None:
                           _layer(2, [], whiteouts=["root/.aws/credentials"])])
     assert image.history == [("diff1", secret)]
     assert image.records == {} and not image.live("root/.aws/credentials", "diff1")
+
+
+def test_rewritten_file_without_a_record_drops_the_old_packages() -> None:
+    image = merge_layers([
+        _layer(1, [STATUS], [_status(_pkg("a", "1"))]),
+        _layer(2, [STATUS]),  # rewritten, but unreadable: no record
+    ])
+    assert image.packages == [] and image.records == {}
+
+
+def test_ownership_through_merged_usr_symlinks() -> None:
+    deb = Package(type=PackageType.DEB, name="busybox", version="1:1.35.0-4", path=STATUS, files=["bin/busybox"])
+    runtime = Package(type=PackageType.GENERIC, name="busybox", version="1.35.0", path="usr/bin/busybox")
+    layer = _layer(1, [STATUS, "usr/bin/busybox"], [_status(deb), PathRecord(cataloger="runtimes",
+                   path="usr/bin/busybox", packages=[runtime])], links={"bin": "usr/bin"})
+    layer.entries.append(FileEntry(path="usr/bin", type=EntryType.DIR, mode=0o755).to_row())
+    owners = {p.type: p.owner for p in merge_layers([layer]).packages}
+    assert owners == {"deb": None, "generic": "deb/busybox"}
+
+
+def test_one_component_per_runtime_version() -> None:
+    binary = Package(type=PackageType.GENERIC, name="node", version="20.1.0", path="usr/local/bin/node")
+    header = Package(type=PackageType.GENERIC, name="node", version="20.1.0",
+                     path="usr/local/include/node/node_version.h")
+    image = merge_layers([_layer(1, [binary.path, header.path], [
+        PathRecord(cataloger="runtimes", path=binary.path, packages=[binary]),
+        PathRecord(cataloger="runtimes", path=header.path, packages=[header]),
+    ])])
+    assert [(p.name, p.path) for p in image.packages] == [("node", "usr/local/bin/node")]
+    assert image.packages[0].properties["runtime:also_at"] == header.path

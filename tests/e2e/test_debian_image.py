@@ -9,6 +9,7 @@ import pytest
 
 from fixtures import build as fixture_build
 from fixtures import skopeo
+from imagescan.models import OS_PACKAGE_TYPES
 from imagescan.sbom.cyclonedx import PROP_LAYER, sbom_json, validation_errors
 from imagescan.scan import ImageAnalysis, analyze_image
 from tests.e2e.conftest import sbom_without_reference
@@ -30,7 +31,7 @@ def _expected(debian: Path) -> set[tuple[str, str, str]]:
 
 
 def test_exactly_what_dpkg_query_lists(debian: Path, analysis: ImageAnalysis) -> None:
-    found = [(p.name, p.version, p.arch or "") for p in analysis.merged.packages]
+    found = [(p.name, p.version, p.arch or "") for p in analysis.merged.packages if p.type in OS_PACKAGE_TYPES]
     assert len(found) == len(set(found))
     assert set(found) == _expected(debian)
     assert analysis.os is not None and (analysis.os.id, analysis.os.distro_qualifier()) == ("debian", "debian-12")
@@ -38,7 +39,7 @@ def test_exactly_what_dpkg_query_lists(debian: Path, analysis: ImageAnalysis) ->
 
 def test_layers_and_purge(analysis: ImageAnalysis) -> None:
     base, installed, purged = analysis.image.diff_ids
-    layer = {p.name: p.layer_diff_id for p in analysis.merged.packages}
+    layer = {p.name: p.layer_diff_id for p in analysis.merged.packages if p.type in OS_PACKAGE_TYPES}
     assert "curl" not in layer  # purged in the third layer
     assert layer["ca-certificates"] == installed and layer["libcurl4"] == installed
     assert layer["dpkg"] == base and layer["base-files"] == base

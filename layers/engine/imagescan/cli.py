@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from imagescan.checks.base import CheckContext
 from imagescan.checks.registry import run_checks
+from imagescan.dbcli import add_db_parser, run_db
 from imagescan.errors import ScanError
 from imagescan.findings import Finding, Severity
+from imagescan.hygiene import hygiene_extras
 from imagescan.image.manifest import Platform
+from imagescan.report.asff import build_asff
 from imagescan.report.json_report import build_report
+from imagescan.report.sarif import build_sarif
 from imagescan.report.table import render_table
+from imagescan.sbom.analysis import analysis_from_sbom
 from imagescan.sbom.cyclonedx import sbom_json
 from imagescan.scan import ImageAnalysis, Progress, ScanOptions, analyze_image
+from imagescan.vulndb import VulnDB, VulnDBError
+from imagescan.vulndb.update import default_db_path
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -38,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def image_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("image", metavar="IMAGE", help="docker://HOST/REPO[:TAG|@DIGEST], oci:DIR[:TAG], "
-                       "oci-archive:FILE[:TAG], docker-archive:FILE")
+                       "oci-archive:FILE[:TAG], docker-archive:FILE, sbom:FILE (a CycloneDX JSON SBOM: match only)")
         p.add_argument("-o", "--output", metavar="FILE", help="write the result to FILE instead of stdout")
         p.add_argument("--platform", type=Platform.parse, help="OS/ARCH[/VARIANT] to pick from an image index "
                        "(default linux/amd64)")
@@ -46,12 +55,19 @@ def _parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser("scan", help="inventory an image and report findings")
     image_args(scan)
-    scan.add_argument("--format", choices=("table", "json", "cyclonedx"), default="table")
+    scan.add_argument("--format", choices=("table", "json", "cyclonedx", "sarif", "asff"), default="table",
+                      help="asff: Security Hub findings; account and Region from AWS_ACCOUNT_ID and AWS_REGION, "
+                      "else from an ECR image's registry host")
+    scan.add_argument("--db", type=Path, metavar="FILE", help="vulnerability database (default: $IMAGESCAN_DB, "
+                      "else ~/.cache/imagescan/imagescan.db; without one, packages are not matched)")
+    scan.add_argument("--dockerfile", metavar="FILE", help="also review this Dockerfile, linked to the image history")
+    scan.add_argument("--policy", metavar="FILE", help="hygiene policy (YAML or JSON): rules on/off, severities")
     scan.add_argument("--severity", type=_severity_list, help="only report findings of these severities")
     scan.add_argument("--fail-on", type=_severity, metavar="SEVERITY",
                       help="exit 1 when a finding at or above SEVERITY is reported")
     sbom = commands.add_parser("sbom", help="write the image's CycloneDX 1.6 SBOM")
     image_args(sbom)
+    add_db_parser(commands)
     return parser
 
 
@@ -83,6 +99,8 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> ImageAnalysis:
+    if args.image.strip().startswith("sbom:"):  # SPEC: match only, nothing is pulled
+        return analysis_from_sbom(args.image)
     with _progress(sys.stderr.isatty()) as progress:
         return analyze_image(args.image, ScanOptions(platform=args.platform, insecure=args.insecure),
                              progress=progress)
@@ -92,28 +110,49 @@ def _filter(findings: list[Finding], severities: list[Severity] | None) -> list[
     return [f for f in findings if severities is None or f.severity in severities]
 
 
+def _open_db(explicit: Path | None) -> VulnDB | None:
+    """``--db FILE`` or ``$IMAGESCAN_DB`` must name a database (VulnDBError otherwise); the default location may
+    hold none: the scan then reports ``vulnerabilities-not-checked``."""
+    if explicit is None and not os.environ.get("IMAGESCAN_DB"):
+        path = default_db_path()
+        return VulnDB(path) if path.exists() else None
+    return VulnDB(explicit or default_db_path())
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "db":
+        return run_db(args)
+    db: VulnDB | None = None
     try:
+        extras = hygiene_extras(args.dockerfile, args.policy) if args.command == "scan" else {}
+        db = _open_db(args.db) if args.command == "scan" else None
         analysis = _analyze(args)
         if args.command == "sbom":
             _write(sbom_json(analysis), args.output)
             return EXIT_OK
-        findings = _filter(run_checks(analysis, CheckContext()), args.severity)
+        findings = _filter(run_checks(analysis, CheckContext(vulndb=db, extras=extras)), args.severity)
         if args.format == "cyclonedx":
-            _write(sbom_json(analysis), args.output)
+            _write(sbom_json(analysis, findings), args.output)
         else:
-            report = build_report(analysis, findings)
+            report = build_report(analysis, findings, db.info() if db else None)
             if args.format == "json":
                 _write(json.dumps(report, indent=2), args.output)
+            elif args.format == "sarif":
+                _write(json.dumps(build_sarif(report), indent=2), args.output)
+            elif args.format == "asff":
+                _write(json.dumps(build_asff(report), indent=2), args.output)
             else:
                 _write(render_table(report, color=args.output is None and sys.stdout.isatty()), args.output)
-    except ScanError as exc:
+    except (ScanError, VulnDBError) as exc:
         print(f"imagescan: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
         print(f"imagescan: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        if db is not None:
+            db.close()
     if args.fail_on and any(f.severity.at_least(args.fail_on) for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK

@@ -67,6 +67,19 @@ class VulnerabilityFinding(Finding):
     layer_diff_id: str | None = None
     path: str | None = None
     references: list[str] = []
+    source_package: str | None = None
+    """The source package the vendor's advisory is about (Debian source, apk origin, source rpm) when it differs
+    from ``package_name``: ``openssl`` for ``libssl3``."""
+    source_version: str | None = None
+    """The version compared with the advisory when it differs from ``installed_version``: the source version of a
+    Debian binary (binNMU ``+b1`` suffixes, a binary-only epoch) or the rpm ``epoch:version-release``.
+    ``fixed_version`` is on the same scale."""
+    severity_source: str | None = None
+    """Where ``severity`` came from: the vendor's rating (``debian-tracker urgency``, ``alas severity``,
+    ``database_specific.severity``...), ``cvss_v3`` when computed from a score, ``unrated`` when no source rated it
+    (reported as MEDIUM)."""
+    fix_state_reason: str | None = None
+    """Who decided a ``not-fixed``/``wont-fix``/``end-of-life`` state, and why, as the vendor data says it."""
 
 
 class SecretFinding(Finding):
@@ -107,6 +120,8 @@ class EndOfLifeFinding(Finding):
     eol_date: str | None = None
     purl: str | None = None
     os: str | None = None
+    rule: str | None = None
+    """The hygiene rule (``eol-os``, ``eol-runtime``, ``eol-extended-support``, ``eol-approaching``)."""
 
 
 class IncompleteFinding(Finding):

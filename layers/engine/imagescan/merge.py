@@ -11,7 +11,16 @@ import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from imagescan.models import OS_PACKAGE_TYPES, FileEntry, LayerResult, OSRelease, Package, PathRecord, ScanWarning
+from imagescan.models import (
+    OS_PACKAGE_TYPES,
+    FileEntry,
+    LayerResult,
+    OSRelease,
+    Package,
+    PackageType,
+    PathRecord,
+    ScanWarning,
+)
 
 RecordKey = tuple[str, str]  # (cataloger, path)
 MAX_SYMLINK_HOPS = 40
@@ -46,6 +55,7 @@ class MergedImage:
     or replaced (a secret in a deleted file still ships in the image)."""
     warnings: list[ScanWarning] = field(default_factory=list)
     incomplete_layers: list[str] = field(default_factory=list)
+    _dirs: dict[str, str] = field(default_factory=dict, repr=False)
 
     def live(self, path: str, diff_id: str) -> bool:
         """True when the final filesystem's ``path`` is the file that layer ``diff_id`` wrote."""
@@ -54,6 +64,15 @@ class MergedImage:
 
     def os_records(self) -> dict[str, OSRelease]:
         return {path: rec.os_release for (_, path), (rec, _) in self.records.items() if rec.os_release}
+
+    def canonical(self, path: str) -> str:
+        """``path`` with symlinked directories resolved (the last component is left as it is)."""
+        directory, base = posixpath.split(path.strip("/"))
+        if not directory:
+            return base
+        if directory not in self._dirs:
+            self._dirs[directory] = self.resolve(directory) or directory
+        return f"{self._dirs[directory]}/{base}"
 
     def resolve(self, path: str) -> str | None:
         """Follow symlinks in every component of ``path``; None for dangling links and loops."""
@@ -96,9 +115,17 @@ def merge_layers(layers: Sequence[LayerResult]) -> MergedImage:
             for key in [k for k in image.records if _hidden(k[1], whiteouts, opaque)]:
                 del image.records[key]
                 origin.pop(key, None)
+        written = set()
         for row in layer.entries:
             entry = FileEntry.from_row(row)
             image.files[entry.path] = (entry, layer.diff_id)
+            written.add(entry.path)
+        # A file this layer rewrites replaces what lower layers read from it, even when the new copy yields no
+        # record (unparseable, or no longer of interest): the old packages must not survive.
+        renewed = {(r.cataloger, r.path) for r in layer.records}
+        for key in [k for k in image.records if k[1] in written and k not in renewed]:
+            del image.records[key]
+            origin.pop(key, None)
         for record in layer.records:
             image.history.append((layer.diff_id, record))
             key = (record.cataloger, record.path)
@@ -110,18 +137,42 @@ def merge_layers(layers: Sequence[LayerResult]) -> MergedImage:
     # A record whose file was later replaced by something that is not a regular file no longer counts.
     for key in [k for k in image.records if k[1] not in image.files or image.files[k[1]][0].type.value != "f"]:
         del image.records[key]
-    image.packages = _mark_owned(list(_packages(image.records, origin)))
+    image.packages = _dedupe_runtimes(_mark_owned(image, list(_packages(image.records, origin))))
     return image
 
 
-def _mark_owned(packages: list[Package]) -> list[Package]:
+def _mark_owned(image: MergedImage, packages: list[Package]) -> list[Package]:
     """Language packages whose metadata file belongs to an OS package are that OS package's (Debian's
-    python3-yaml ships PyYAML's dist-info): they are matched against the OS vendor's advisories."""
-    owners = {f: p for p in packages if p.type in OS_PACKAGE_TYPES for f in p.files}
+    python3-yaml ships PyYAML's dist-info): they are matched against the OS vendor's advisories. A path inside an
+    archive (``usr/share/java/x.jar!/lib/y.jar``) belongs to whoever owns the outer file. Paths are compared
+    after resolving directory symlinks, because package databases list ``/bin/busybox`` while a merged-usr image
+    holds ``usr/bin/busybox``."""
+    owners = {image.canonical(f): p for p in packages if p.type in OS_PACKAGE_TYPES for f in p.files}
     for pkg in packages:
-        if pkg.type not in OS_PACKAGE_TYPES and (owner := owners.get(pkg.path)) is not None:
+        if pkg.type in OS_PACKAGE_TYPES:
+            continue
+        owner = owners.get(image.canonical(pkg.path.split("!/", 1)[0]))
+        if owner is not None:
             pkg.owner = f"{owner.type}/{owner.name}"
     return packages
+
+
+def _dedupe_runtimes(packages: list[Package]) -> list[Package]:
+    """One component per runtime version: the same runtime is often identified from several files (the node
+    binary and include/node/node_version.h); the others are listed as further evidence on the one kept."""
+    kept: dict[tuple[str, str, str], Package] = {}
+    out: list[Package] = []
+    for pkg in sorted(packages, key=lambda p: (p.owner is None, p.path)):
+        if pkg.type != PackageType.GENERIC:
+            out.append(pkg)
+            continue
+        first = kept.setdefault((pkg.name, pkg.version, pkg.component_type), pkg)
+        if first is pkg:
+            out.append(pkg)
+        else:
+            first.properties["runtime:also_at"] = ",".join(filter(None, [first.properties.get("runtime:also_at"),
+                                                                         pkg.path]))
+    return out
 
 
 def _packages(
@@ -140,8 +191,10 @@ def _packages(
             out.path = out.path or key[1]
             if not out.files:
                 # File lists kept apart are named after the package (dpkg info/NAME[:ARCH].list) or after the file
-                # the package was read from (distroless status.d/NAME + NAME.md5sums, where NAME may differ).
-                for name in (f"{pkg.name}:{pkg.arch}", pkg.name, posixpath.basename(out.path)):
+                # the package was read from (distroless status.d/NAME + NAME.md5sums, where NAME may differ), or
+                # after the directory holding that file (Python's NAME.dist-info/METADATA + RECORD).
+                for name in (f"{pkg.name}:{pkg.arch}", pkg.name, posixpath.basename(out.path),
+                             posixpath.dirname(out.path)):
                     if (key[0], name) in owned:
                         out.files = sorted(set(owned[(key[0], name)]))
                         break

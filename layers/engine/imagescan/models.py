@@ -68,6 +68,9 @@ class Package(Model):
     """Extra purl qualifiers of language packages (e.g. Maven ``type=war``)."""
     digests: dict[str, str] = Field(default_factory=dict)
     """Content digests by algorithm, e.g. the jar's ``sha1``."""
+    properties: dict[str, str] = Field(default_factory=dict)
+    """Facts a cataloger records that are not part of the purl (e.g. ``java:identified_by``); CycloneDX shows them
+    as ``imagescan:NAME`` properties."""
     component_type: str = "library"
     """CycloneDX component type: ``library``, or ``application`` for the image's own app (its package.json)."""
     owner: str | None = None

@@ -8,8 +8,10 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import Any
 
 from imagescan.catalog.base import Cataloger
+from imagescan.catalog.npm import keep_applications
 from imagescan.catalog.osrelease import detect_os
 from imagescan.catalog.registry import default_catalogers
 from imagescan.errors import ScanError
@@ -141,10 +143,25 @@ def analyze_image(
     finally:
         source.close()
     layers = [results[i] for i in range(total)]
-    merged = merge_layers(layers)
     digest = image.config_digest if ref.transport == "docker-archive" else image.manifest_digest
+    return assemble_analysis(ref, image, layers, digest)
+
+
+def assemble_analysis(
+    ref: ImageReference, image: ResolvedImage, layers: list[LayerResult], digest: str
+) -> ImageAnalysis:
+    """Everything after the layer walks: merge, then the image analysis. Shared with the AWS pipeline, whose
+    layer results come from S3 (:mod:`imagescan.aws.pipeline`)."""
+    merged = merge_layers(layers)
+    merged.packages = keep_applications(merged.packages, merged.files, _workdir(image.config))
     return ImageAnalysis(reference=ref, image=image, digest=digest, layers=layers, merged=merged,
                          os=image_os(merged))
+
+
+def _workdir(config: dict[str, Any]) -> str | None:
+    inner = config.get("config")
+    value = inner.get("WorkingDir") if isinstance(inner, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def image_os(merged: MergedImage) -> OSRelease | None:

@@ -31,7 +31,10 @@ class Cataloger(Protocol):
     warning for each."""
 
     def wants(self, path: str) -> bool:
-        """True when the file at ``path`` should be handed to :meth:`parse`. Must be cheap: called per entry."""
+        """True when the file at ``path`` should be handed to :meth:`parse`. Must be cheap: called per entry.
+
+        A cataloger may also define ``wants_mode(path, mode) -> bool`` (``mode``: the entry's permission bits);
+        the walker then calls it instead of :meth:`wants`. Binary catalogers use it to pick executables."""
         ...
 
     def parse(self, path: str, data: BinaryIO, size: int) -> PathRecord | None:

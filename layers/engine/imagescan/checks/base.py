@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from imagescan.findings import Finding
 from imagescan.scan import ImageAnalysis
+
+if TYPE_CHECKING:
+    from imagescan.vulndb import VulnDB
 
 
 @dataclass
@@ -15,6 +18,13 @@ class CheckContext:
 
     vulnerabilities_checked: bool = False
     extras: dict[str, object] = field(default_factory=dict)
+    vulndb: VulnDB | None = None
+    """The opened vulnerability database, when the scan has one: the vulnerability check matches against it.
+    Giving one sets :attr:`vulnerabilities_checked`."""
+
+    def __post_init__(self) -> None:
+        if self.vulndb is not None:
+            self.vulnerabilities_checked = True
 
 
 class ImageCheck(Protocol):

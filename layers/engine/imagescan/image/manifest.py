@@ -197,6 +197,35 @@ def resolve(source: BlobSource, ref: str, platform: Platform | None = None) -> R
     )
 
 
+def resolve_all(source: BlobSource, ref: str) -> list[ResolvedImage]:
+    """Every image ``ref`` names: the image of a manifest, or each platform image of an index in index order
+    (attestation manifests and repeated digests skipped), each with ``index_digest`` set."""
+    data, header = source.fetch_manifest(ref)
+    if ref.startswith(("sha256:", "sha512:")):
+        _verify(data, ref)
+    doc = _load_json(data, "manifest")
+    if media_type_of(doc, header) not in INDEX_TYPES:
+        return [resolve(source, ref)]
+    index_digest = ref if ref.startswith("sha") else digest_of(data)
+    entries = doc.get("manifests")
+    if not isinstance(entries, list):
+        raise ManifestError("image index has no manifests list")
+    images: list[ResolvedImage] = []
+    seen: set[str] = set()
+    for desc in (_descriptor(m, "image index") for m in entries):
+        if _is_attestation(desc) or desc.digest in seen:
+            continue
+        if desc.media_type in INDEX_TYPES:
+            raise ManifestError("nested image indexes are not supported")
+        seen.add(desc.digest)
+        image = resolve(source, desc.digest)
+        image.index_digest = index_digest
+        images.append(image)
+    if not images:
+        raise ManifestError("the image index lists no image manifests")
+    return images
+
+
 def load_config(source: BlobSource, desc: Descriptor) -> dict[str, Any]:
     if desc.size > MAX_CONFIG_BYTES:
         raise ManifestError(f"image config is {desc.size} bytes, over the {MAX_CONFIG_BYTES} limit")

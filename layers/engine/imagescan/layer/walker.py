@@ -47,6 +47,13 @@ def analyzer_versions(catalogers: Sequence[Cataloger]) -> dict[str, int]:
     return versions
 
 
+def cache_key_for(diff_id: str, catalogers: Sequence[Cataloger]) -> str:
+    """The cache key :func:`analyze_layer` gives the result of this layer with these catalogers, known before any
+    byte is read (the AWS pipeline looks the result up in S3 with it)."""
+    options = {"max_file_size": {c.name: c.max_file_size for c in catalogers}}
+    return layer_cache_key(diff_id, analyzer_versions(catalogers), options)
+
+
 def normalize(name: str) -> str | None:
     """The image path of a tar member name, without leading slash; None when it escapes the root."""
     path = posixpath.normpath("/" + name.replace("\\", "/").lstrip("/"))
@@ -54,6 +61,13 @@ def normalize(name: str) -> str | None:
         # normpath of "/a/../../etc" is "/etc": a member that tries to climb is suspicious in any case.
         return None
     return "" if path == "/" else path.lstrip("/")
+
+
+def _wants(cataloger: Cataloger, path: str, mode: int) -> bool:
+    """The optional ``wants_mode(path, mode)`` when a cataloger has one (binary catalogers pick files by their
+    execute bits), else ``wants(path)``."""
+    by_mode = getattr(cataloger, "wants_mode", None)
+    return bool(by_mode(path, mode)) if by_mode is not None else cataloger.wants(path)
 
 
 class _Walk:
@@ -95,7 +109,7 @@ class _Walk:
                       size=info.size if kind is EntryType.FILE else 0, link=link).to_row()
         )
         if kind is EntryType.FILE:
-            wanting = [c for c in self.catalogers if c.wants(path)]
+            wanting = [c for c in self.catalogers if _wants(c, path, info.mode)]
             if wanting:
                 self.capture(tar, info, path, wanting)
 
@@ -179,7 +193,7 @@ def analyze_layer(
     return LayerResult(
         digest=digest or diff_id,
         diff_id=diff_id,
-        cache_key=layer_cache_key(diff_id, analyzers, {"max_file_size": {c.name: c.max_file_size for c in catalogers}}),
+        cache_key=cache_key_for(diff_id, catalogers),
         analyzers=analyzers,
         size=size or 0,
         uncompressed_size=counted,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -15,8 +16,10 @@ from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
 
 import imagescan
+from imagescan.findings import Finding
 from imagescan.models import Package
 from imagescan.sbom.purl import image_purl, package_purl
+from imagescan.sbom.vulnerabilities import to_vulnerabilities
 from imagescan.scan import ImageAnalysis
 
 PROP_LAYER = "imagescan:layer_diff_id"
@@ -30,6 +33,7 @@ def _component(pkg: Package, analysis: ImageAnalysis) -> Component:
     properties = [Property(name=PROP_LAYER, value=pkg.layer_diff_id or ""), Property(name=PROP_PATH, value=pkg.path)]
     if pkg.source_version and pkg.source_version != pkg.version:
         properties.append(Property(name="imagescan:source_version", value=pkg.source_version))
+    properties += [Property(name=f"imagescan:{key}", value=value) for key, value in sorted(pkg.properties.items())]
     return Component(
         type=ComponentType(pkg.component_type),
         group=pkg.namespace,
@@ -43,7 +47,10 @@ def _component(pkg: Package, analysis: ImageAnalysis) -> Component:
     )
 
 
-def build_bom(analysis: ImageAnalysis, *, timestamp: datetime | None = None, serial: UUID | None = None) -> Bom:
+def build_bom(analysis: ImageAnalysis, *, timestamp: datetime | None = None, serial: UUID | None = None,
+              findings: Sequence[Finding] = ()) -> Bom:
+    """The image's SBOM; with ``findings`` (``scan --format cyclonedx``), their vulnerabilities as the
+    ``vulnerabilities`` section (:mod:`imagescan.sbom.vulnerabilities`)."""
     ref = analysis.reference
     repository_url = f"{ref.registry}/{ref.repository}" if ref.transport == "docker" else None
     image = Component(
@@ -80,6 +87,7 @@ def build_bom(analysis: ImageAnalysis, *, timestamp: datetime | None = None, ser
         metadata=BomMetaData(component=image, tools=tools, timestamp=timestamp or datetime.now(tz=UTC)),
     )
     bom.register_dependency(image, components)
+    bom.vulnerabilities.update(to_vulnerabilities(findings))
     return bom
 
 
@@ -95,5 +103,5 @@ def validation_errors(document: str) -> str | None:
     return None if error is None else str(error)
 
 
-def sbom_json(analysis: ImageAnalysis) -> str:
-    return to_json(build_bom(analysis))
+def sbom_json(analysis: ImageAnalysis, findings: Sequence[Finding] = ()) -> str:
+    return to_json(build_bom(analysis, findings=findings))

@@ -1,0 +1,112 @@
+"""The real Lambda handlers (``functions/*/app.py``) run in-process when moto's Step Functions invoke them.
+
+moto's Lambda (``use_docker=False``) would echo the payload; :func:`dispatch_to_handlers` replaces its ``invoke``
+with a call of the handler of that function, turning an exception into a Lambda function error
+(``x-amz-function-error: Unhandled`` and ``{"errorType", "errorMessage"}``) exactly as Lambda reports it, so the
+state machine's Retry and Catch rules see the error names the handlers raise. Every call is recorded.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class FakeContext:
+    """What powertools reads from the Lambda context."""
+
+    function_name: str
+    memory_limit_in_mb: int = 1024
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/test"
+    log_stream_name: str = "test"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    @property
+    def function_memory_size(self) -> int:
+        return self.memory_limit_in_mb
+
+    @property
+    def function_version(self) -> str:
+        return "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def load_handler(code_dir: str | Path) -> ModuleType:
+    """Import ``<code_dir>/app.py`` under a unique module name (every function's module is called ``app``)."""
+    path = Path(code_dir) / "app.py"
+    name = f"lambda_{Path(code_dir).name}_app"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Call:
+    function: str
+    event: dict[str, Any]
+    error: str | None = None
+    result: Any = None
+
+
+@dataclass
+class Dispatcher:
+    handlers: dict[str, Handler]
+    """Function name → handler."""
+    calls: list[Call] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, function_name: str, body: bytes | str | None, response_headers: dict[str, str]) -> bytes:
+        name = function_name.split(":")[6] if function_name.startswith("arn:") else function_name
+        handler = self.handlers[name]
+        event = json.loads(body or b"{}")
+        call = Call(name, event)
+        with self._lock:
+            self.calls.append(call)
+        try:
+            call.result = handler(event, FakeContext(name))
+        except Exception as exc:  # what Lambda does with an unhandled exception
+            call.error = type(exc).__name__
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
+        return json.dumps(call.result).encode()
+
+    def count(self, function: str, *, errors: bool | None = None) -> int:
+        return sum(1 for c in self.calls if c.function == function and (errors is None or bool(c.error) == errors))
+
+    def of(self, function: str) -> list[Call]:
+        return [c for c in self.calls if c.function == function]
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+
+def dispatch_to_handlers(monkeypatch: pytest.MonkeyPatch, dispatcher: Dispatcher) -> None:
+    def invoke(self: LambdaSimpleBackend, function_name: str, qualifier: str | None, body: Any, headers: Any,
+               response_headers: dict[str, str]) -> bytes:
+        return dispatcher(function_name, body, response_headers)
+
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
