@@ -19,7 +19,7 @@ from typing import Literal
 
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.response import HTTPResponse
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 import imagescan
@@ -135,7 +135,7 @@ class Fetcher:
         finally:
             resp.release_conn()
 
-    def _save(self, resp: HTTPResponse, url: str, dest: Path, expected: int | None) -> tuple[int, str]:
+    def _save(self, resp: BaseHTTPResponse, url: str, dest: Path, expected: int | None) -> tuple[int, str]:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
         tmp = Path(tmp_name)
