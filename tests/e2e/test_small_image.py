@@ -99,3 +99,9 @@ def test_registry_errors_are_clear_exit_2(registry: RegistryServer, capsys) -> N
     assert run(["sbom", f"{registry.address}/e2e/does-not-exist:v1"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("imagescan: ") and "404" in err and len(err.splitlines()) == 1
+
+
+def test_offline_refuses_registry_references_only(small_layout: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert run(["scan", "--offline", "127.0.0.1:1/some/image:v1"]) == 2
+    assert "--offline" in capsys.readouterr().err
+    assert run(["scan", "--offline", f"oci:{small_layout}", "--format", "json", "-o", "/dev/null"]) == 0

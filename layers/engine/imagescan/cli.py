@@ -17,6 +17,7 @@ from imagescan.errors import ScanError
 from imagescan.findings import Finding, Severity
 from imagescan.hygiene import hygiene_extras
 from imagescan.image.manifest import Platform
+from imagescan.image.reference import parse_reference
 from imagescan.report.asff import build_asff
 from imagescan.report.json_report import build_report
 from imagescan.report.sarif import build_sarif
@@ -55,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser("scan", help="inventory an image and report findings")
     image_args(scan)
+    scan.add_argument("--offline", action="store_true",
+                      help="never use the network: registry references are refused (local images and SBOMs only)")
     scan.add_argument("--format", choices=("table", "json", "cyclonedx", "sarif", "asff"), default="table",
                       help="asff: Security Hub findings; account and Region from AWS_ACCOUNT_ID and AWS_REGION, "
                       "else from an ECR image's registry host")
@@ -101,6 +104,9 @@ def _write(text: str, output: str | None) -> None:
 def _analyze(args: argparse.Namespace) -> ImageAnalysis:
     if args.image.strip().startswith("sbom:"):  # SPEC: match only, nothing is pulled
         return analysis_from_sbom(args.image)
+    if getattr(args, "offline", False) and parse_reference(args.image).transport == "docker":
+        raise ScanError(f"--offline: {args.image} is in a registry; scan an oci:, oci-archive:, docker-archive: "
+                        "or sbom: reference instead")
     with _progress(sys.stderr.isatty()) as progress:
         return analyze_image(args.image, ScanOptions(platform=args.platform, insecure=args.insecure),
                              progress=progress)
