@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from imagescan.secrets.scanner import redact as secret_rules_redact
+
 MAX_EVIDENCE = 300
 
 SECRET_NAME = re.compile(
@@ -37,8 +39,9 @@ def secret_name(name: str) -> bool:
 
 
 def redact(text: str, limit: int = MAX_EVIDENCE) -> str:
-    """``text`` with anything credential-like masked, on one line, cut to ``limit`` characters."""
-    out = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:***@", text)
+    """``text`` with anything credential-like masked, on one line, cut to ``limit`` characters: first every value
+    a secret rule recognises (the report's own redaction), then, more broadly, anything that looks like one."""
+    out = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:***@", secret_rules_redact(text))
     out = _AUTH_HEADER.sub(lambda m: f"{m.group('head')}***", out)
     out = _QUERY.sub(lambda m: f"{m.group('key')}***", out)
     out = _USER_FLAG.sub(lambda m: f"{m.group('flag')}***", out)
