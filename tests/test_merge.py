@@ -139,3 +139,13 @@ def test_one_component_per_runtime_version() -> None:
     ])])
     assert [(p.name, p.path) for p in image.packages] == [("node", "usr/local/bin/node")]
     assert image.packages[0].properties["runtime:also_at"] == header.path
+
+
+def test_opaque_root_hides_everything_below() -> None:
+    image = merge_layers([_layer(1, ["a", "b/c"]), _layer(2, ["d"], opaque=[""])])
+    assert sorted(image.files) == ["d"]
+
+
+def test_whiteout_of_a_name_does_not_hide_its_siblings_with_the_same_prefix() -> None:
+    image = merge_layers([_layer(1, ["etc/app", "etc/app.conf", "etc/app/x"]), _layer(2, [], whiteouts=["etc/app"])])
+    assert sorted(image.files) == ["etc/app.conf"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import tarfile
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -20,7 +20,7 @@ from imagescan.catalog.base import Cataloger, CatalogError
 from imagescan.errors import DigestMismatch, LayerError
 from imagescan.layer.cachekey import layer_cache_key
 from imagescan.layer.streams import CHUNK, DecompressingReader, VerifyingReader
-from imagescan.models import EntryType, FileEntry, LayerResult, PathRecord, ScanWarning
+from imagescan.models import EntryType, LayerResult, PathRecord, ScanWarning
 
 WALKER_VERSION = 1
 WHITEOUT_PREFIX = ".wh."
@@ -63,16 +63,19 @@ def normalize(name: str) -> str | None:
     return "" if path == "/" else path.lstrip("/")
 
 
-def _wants(cataloger: Cataloger, path: str, mode: int) -> bool:
+def _selector(cataloger: Cataloger) -> Callable[[str, int], bool]:
     """The optional ``wants_mode(path, mode)`` when a cataloger has one (binary catalogers pick files by their
-    execute bits), else ``wants(path)``."""
+    execute bits), else ``wants(path)``; looked up once per layer, called once per file."""
     by_mode = getattr(cataloger, "wants_mode", None)
-    return bool(by_mode(path, mode)) if by_mode is not None else cataloger.wants(path)
+    if by_mode is not None:
+        return by_mode  # type: ignore[no-any-return]
+    return lambda path, _mode: cataloger.wants(path)
 
 
 class _Walk:
     def __init__(self, catalogers: Sequence[Cataloger], diff_id: str) -> None:
         self.catalogers = catalogers
+        self.selectors = [(c, _selector(c)) for c in catalogers]
         self.diff_id = diff_id
         self.entries: list[list[str | int | None]] = []
         self.whiteouts: list[str] = []
@@ -104,12 +107,11 @@ class _Walk:
             link = info.linkname
         elif kind is EntryType.HARDLINK:
             link = normalize(info.linkname)
-        self.entries.append(
-            FileEntry(path=path, type=kind, mode=info.mode, uid=info.uid, gid=info.gid,
-                      size=info.size if kind is EntryType.FILE else 0, link=link).to_row()
-        )
+        # The row layout of FileEntry.to_row(), built directly: this runs for every entry of every layer.
+        self.entries.append([path, kind.value, info.mode, info.uid, info.gid,
+                             info.size if kind is EntryType.FILE else 0, link])
         if kind is EntryType.FILE:
-            wanting = [c for c in self.catalogers if _wants(c, path, info.mode)]
+            wanting = [c for c, wants in self.selectors if wants(path, info.mode)]
             if wanting:
                 self.capture(tar, info, path, wanting)
 
