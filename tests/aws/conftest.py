@@ -3,37 +3,26 @@ resources, the real handlers, and images served by a real registry standing in f
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import moto  # noqa: F401 - before any boto3 session exists, so that every client is mocked
 import pytest
 from moto import mock_aws
+from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from imagescan.aws import clients, pipeline
 from imagescan.aws.pipeline import Pipeline, registry_opener
 from imagescan.aws.settings import Settings
-from tests.aws.handlers import Dispatcher, dispatch_to_handlers, load_handler
-from tests.aws.stack import ACCOUNT, Stack, deploy
+from localpipeline.lambdas import NO_SLEEP, Dispatcher, FakeContext, backend_invoke, load_handler
+from localpipeline.run import BASE_ENV, ECR_HOST, MOTO_CONFIG, REGION, matches_push_rule, push_event
+from localpipeline.stack import Stack, deploy
 from tests.registry_fixture import RegistryServer
 
-REGION = "us-east-1"
-ECR_HOST = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
-MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-BASE_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-    "MOTO_LAMBDA_STUB_ECR": "false", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_SERVICE_NAME": "imagescan", "POWERTOOLS_METRICS_NAMESPACE": "imagescan",
-    "POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_DEV": "false",
-}
+__all__ = ["ECR_HOST", "REGION", "AwsPipeline"]
 
 
 def set_base_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -46,7 +35,7 @@ def set_base_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A fresh moto backend with fake credentials; the pipeline's cached clients are dropped around it."""
     set_base_env(monkeypatch)
-    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda seconds: None))
+    monkeypatch.setattr(retrier_decl, "time", NO_SLEEP)
     clients.reset()
     with mock_aws(config=MOTO_CONFIG):
         yield
@@ -70,33 +59,15 @@ class AwsPipeline:
     def calls(self, code_dir: str, **kw: Any) -> int:
         return self.dispatcher.count(self.function(code_dir), **kw)
 
-    def push_event(self, repository: str, digest: str, tag: str | None = "latest", *,
-                   event_id: str | None = None, manifest_media_type: str | None = None) -> dict[str, Any]:
-        detail: dict[str, Any] = {"result": "SUCCESS", "repository-name": repository, "image-digest": digest,
-                                  "action-type": "PUSH"}
-        if tag:
-            detail["image-tag"] = tag
-        if manifest_media_type:
-            detail["manifest-media-type"] = manifest_media_type
-        return {"version": "0", "id": event_id or str(uuid.uuid4()), "detail-type": "ECR Image Action",
-                "source": "aws.ecr", "account": ACCOUNT, "region": REGION, "resources": [],
-                "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "detail": detail}
+    def push_event(self, repository: str, digest: str, tag: str | None = "latest", **kw: Any) -> dict[str, Any]:
+        return push_event(repository, digest, tag, **kw)
 
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
         """What EventBridge does with an event: match the push rule's pattern, invoke the push function."""
-        from moto.events.models import EventPattern
-
-        pattern = self.stack.rules["EcrPushRule"]["EventPattern"]
-        if not EventPattern.load(json.dumps(pattern)).matches_event(event):  # type: ignore[arg-type]
+        if not matches_push_rule(self.stack, event):
             return {"matched": False}
         name = self.function("on_push")
-        return self.dispatcher.handlers[name](event, _context(name))  # type: ignore[no-any-return]
-
-
-def _context(name: str) -> Any:
-    from tests.aws.handlers import FakeContext
-
-    return FakeContext(name)
+        return self.dispatcher.handlers[name](event, FakeContext(name))  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +88,9 @@ def aws_pipeline(auth_registry: RegistryServer, tmp_path_factory: pytest.TempPat
                                       db_directory=work / "db"))
             handlers = {stack.names[logical]: load_handler(directory).handler
                         for logical, directory in stack.functions.items()}
-            dispatcher = Dispatcher(handlers)
-            dispatch_to_handlers(monkeypatch, dispatcher)
-            monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=lambda seconds: None))
+            dispatcher = Dispatcher(handlers, dict(stack.memory))
+            monkeypatch.setattr(LambdaSimpleBackend, "invoke", backend_invoke(dispatcher))
+            monkeypatch.setattr(retrier_decl, "time", NO_SLEEP)
             yield AwsPipeline(stack, dispatcher, auth_registry, handlers, work)
     finally:
         monkeypatch.undo()

@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from tests.aws.stack import Stack, _table_args, load_template
+from localpipeline.stack import Stack, _table_args, load_template
 
 REGION = "us-east-1"
 BUCKET = "imagescan-findings-test"

@@ -15,7 +15,7 @@ from imagescan.aws.settings import Settings
 from imagescan.catalog.registry import default_catalogers
 from imagescan.layer.walker import cache_key_for
 from imagescan.models import LayerResult
-from tests.aws.handlers import FakeContext, load_handler
+from localpipeline.lambdas import FakeContext, load_handler
 
 REPO = Path(__file__).resolve().parents[2]
 EVENT = json.loads((REPO / "events" / "analyze-layer.json").read_text())

@@ -31,7 +31,7 @@ from imagescan.aws.securityhub import (
     raise_for,
 )
 from imagescan.aws.settings import Settings
-from tests.aws.handlers import FakeContext, load_handler
+from localpipeline.lambdas import FakeContext, load_handler
 from tests.aws.tables import REGION, create_bucket, create_tables, table_contents
 from tests.report.asff_fixture import ARM_DIGEST, DIGEST, assert_valid_asff, handmade_findings, handmade_report
 

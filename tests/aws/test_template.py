@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from packaging.requirements import Requirement
 
-from tests.aws.stack import REPO, load_template
+from localpipeline.stack import REPO, load_template
 
 ASL = REPO / "statemachine" / "scan.asl.json"
 ASL_VALIDATOR = "asl-validator@4.0.0"

@@ -14,7 +14,7 @@ import pytest
 from imagescan.aws.events import EcrImageActionEvent, ScanRequest
 from imagescan.aws.settings import Settings
 from imagescan.aws.trigger import execution_arn, registry_host, scan_id_for, skip_reason, start_scan
-from tests.aws.stack import deploy
+from localpipeline.stack import deploy
 
 EVENT = json.loads((Path(__file__).resolve().parents[2] / "events" / "ecr-push.json").read_text())
 

@@ -3,7 +3,7 @@
 :func:`deploy` reads the template with cfn-lint's decoder, evaluates parameters, conditions and the intrinsic
 functions the template uses (Ref, Fn::GetAtt, Fn::Sub, Fn::If, Fn::Equals, Fn::Not), and creates what a run of
 the pipeline touches: the bucket, the DynamoDB tables (keys, indexes, TTL), the queues, one Lambda function per
-``AWS::Serverless::Function`` (dispatched in-process to the real handler, see :mod:`tests.aws.handlers`) and the
+``AWS::Serverless::Function`` (dispatched in-process to the real handler, see :mod:`localpipeline.lambdas`) and the
 state machine from ``DefinitionUri`` with its ``DefinitionSubstitutions``. Event rules are kept as resolved
 patterns to match events against. Alarms, log groups, the dashboard and IAM are not created (moto does not run
 them); :attr:`Stack.skipped` lists them.
@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 from cfnlint.decode import decode  # type: ignore[import-untyped]
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "template.yaml"
 ACCOUNT = "123456789012"
 _NO_VALUE = object()
@@ -57,6 +57,8 @@ class Stack:
     """Every function's environment (Globals plus its own), merged."""
     functions: dict[str, str] = field(default_factory=dict)
     """Logical id → the code directory of each function."""
+    memory: dict[str, int] = field(default_factory=dict)
+    """Function name → its configured memory (MB): ``MemorySize``, else the Globals' one."""
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Logical id → resolved event pattern (or schedule) of each EventBridge rule."""
     skipped: list[str] = field(default_factory=list)
@@ -123,7 +125,7 @@ class Stack:
 
         return re.sub(r"\$\{([^}!]+)\}", replace, text)
 
-    # -- what the tests use
+    # -- lookups
 
     def table(self, logical: str) -> str:
         return self.physical[logical]
@@ -207,7 +209,8 @@ def deploy(name: str = "imagescan-test", region: str = "us-east-1", parameters: 
         stack.physical[logical], stack.names[logical] = url, queue
         stack.arns[logical] = f"arn:aws:sqs:{region}:{ACCOUNT}:{queue}"
     # Functions first without the state machine ARN (the push function needs it: set once it exists).
-    globals_env = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    globals_function = template.get("Globals", {}).get("Function", {})
+    globals_env = globals_function.get("Environment", {}).get("Variables", {})
     functions = by_type("AWS::Serverless::Function")
     for logical, resource in functions:
         function = f"{name}-{logical}"
@@ -227,6 +230,8 @@ def deploy(name: str = "imagescan-test", region: str = "us-east-1", parameters: 
         props = resource["Properties"]
         env = {**globals_env, **props.get("Environment", {}).get("Variables", {})}
         resolved = {k: str(v) for k, v in stack.resolve(env).items()}
+        stack.memory[stack.names[logical]] = int(stack.resolve(props.get("MemorySize",
+                                                                         globals_function.get("MemorySize", 128))))
         stack.environment.update(resolved)
         lam.create_function(FunctionName=stack.names[logical], Runtime="python3.12", Role=role,
                             Handler="app.handler", Code={"ZipFile": _zip(Path(stack.functions[logical]))},
