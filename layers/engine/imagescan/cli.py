@@ -9,24 +9,18 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from imagescan.checks.base import CheckContext
-from imagescan.checks.registry import run_checks
 from imagescan.dbcli import add_db_parser, run_db
 from imagescan.errors import ScanError
 from imagescan.findings import Finding, Severity
-from imagescan.hygiene import hygiene_extras
 from imagescan.image.manifest import Platform
 from imagescan.image.reference import parse_reference
-from imagescan.report.asff import build_asff
-from imagescan.report.json_report import build_report
-from imagescan.report.sarif import build_sarif
-from imagescan.report.table import render_table
-from imagescan.sbom.analysis import analysis_from_sbom
-from imagescan.sbom.cyclonedx import sbom_json
-from imagescan.scan import ImageAnalysis, Progress, ScanOptions, analyze_image
-from imagescan.vulndb import VulnDB, VulnDBError
-from imagescan.vulndb.update import default_db_path
+from imagescan.vulndb.errors import VulnDBError
+
+if TYPE_CHECKING:  # the scan and report machinery is imported when a command needs it: `sbom` starts faster
+    from imagescan.scan import ImageAnalysis, Progress
+    from imagescan.vulndb import VulnDB
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -102,7 +96,11 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> ImageAnalysis:
+    from imagescan.scan import ScanOptions, analyze_image
+
     if args.image.strip().startswith("sbom:"):  # SPEC: match only, nothing is pulled
+        from imagescan.sbom.analysis import analysis_from_sbom
+
         return analysis_from_sbom(args.image)
     if getattr(args, "offline", False) and parse_reference(args.image).transport == "docker":
         raise ScanError(f"--offline: {args.image} is in a registry; scan an oci:, oci-archive:, docker-archive: "
@@ -119,10 +117,44 @@ def _filter(findings: list[Finding], severities: list[Severity] | None) -> list[
 def _open_db(explicit: Path | None) -> VulnDB | None:
     """``--db FILE`` or ``$IMAGESCAN_DB`` must name a database (VulnDBError otherwise); the default location may
     hold none: the scan then reports ``vulnerabilities-not-checked``."""
+    from imagescan.vulndb import VulnDB
+    from imagescan.vulndb.update import default_db_path
+
     if explicit is None and not os.environ.get("IMAGESCAN_DB"):
         path = default_db_path()
         return VulnDB(path) if path.exists() else None
     return VulnDB(explicit or default_db_path())
+
+
+def _scan(args: argparse.Namespace, db: VulnDB | None) -> list[Finding]:
+    from imagescan.checks.base import CheckContext
+    from imagescan.checks.registry import run_checks
+    from imagescan.hygiene import hygiene_extras
+    from imagescan.report.json_report import build_report
+    from imagescan.sbom.cyclonedx import sbom_json
+
+    extras = hygiene_extras(args.dockerfile, args.policy)
+    analysis = _analyze(args)
+    findings = _filter(run_checks(analysis, CheckContext(vulndb=db, extras=extras)), args.severity)
+    if args.format == "cyclonedx":
+        _write(sbom_json(analysis, findings), args.output)
+        return findings
+    report = build_report(analysis, findings, db.info() if db else None)
+    if args.format == "json":
+        _write(json.dumps(report, indent=2), args.output)
+    elif args.format == "sarif":
+        from imagescan.report.sarif import build_sarif
+
+        _write(json.dumps(build_sarif(report), indent=2), args.output)
+    elif args.format == "asff":
+        from imagescan.report.asff import build_asff
+
+        _write(json.dumps(build_asff(report), indent=2), args.output)
+    else:
+        from imagescan.report.table import render_table
+
+        _write(render_table(report, color=args.output is None and sys.stdout.isatty()), args.output)
+    return findings
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -131,25 +163,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         return run_db(args)
     db: VulnDB | None = None
     try:
-        extras = hygiene_extras(args.dockerfile, args.policy) if args.command == "scan" else {}
-        db = _open_db(args.db) if args.command == "scan" else None
-        analysis = _analyze(args)
         if args.command == "sbom":
-            _write(sbom_json(analysis), args.output)
+            from imagescan.sbom.cyclonedx import sbom_json
+
+            _write(sbom_json(_analyze(args)), args.output)
             return EXIT_OK
-        findings = _filter(run_checks(analysis, CheckContext(vulndb=db, extras=extras)), args.severity)
-        if args.format == "cyclonedx":
-            _write(sbom_json(analysis, findings), args.output)
-        else:
-            report = build_report(analysis, findings, db.info() if db else None)
-            if args.format == "json":
-                _write(json.dumps(report, indent=2), args.output)
-            elif args.format == "sarif":
-                _write(json.dumps(build_sarif(report), indent=2), args.output)
-            elif args.format == "asff":
-                _write(json.dumps(build_asff(report), indent=2), args.output)
-            else:
-                _write(render_table(report, color=args.output is None and sys.stdout.isatty()), args.output)
+        db = _open_db(args.db)
+        findings = _scan(args, db)
     except (ScanError, VulnDBError) as exc:
         print(f"imagescan: {exc}", file=sys.stderr)
         return EXIT_ERROR
