@@ -115,7 +115,7 @@ def speed(tools: dict[str, tuple[list[str], dict[str, str] | None]], repeat: int
     print(f"## Speed: image `big`, {len(layers)} layers, {size / 1e6:.0f} MB compressed, {os.cpu_count()} cores\n")
     listing = " && ".join(f"gzip -dc {p} | tar -t >/dev/null" for p in layers)
     baseline = min(_wall(["bash", "-c", listing]) for _ in range(repeat))
-    rows = [("gzip -dc | tar -t, one core (baseline)", baseline, "-")]
+    rows = [("gzip -dc \\| tar -t, one core (baseline)", baseline, "-")]  # escaped for Markdown tables
     for tool, (prefix, env) in tools.items():
         cmd = _command(tool, prefix, layout, os.devnull)
         seconds = min(_wall(cmd, env) for _ in range(repeat))
