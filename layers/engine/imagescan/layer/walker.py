@@ -10,7 +10,6 @@ unless the bytes are proven untrusted (digest mismatch).
 from __future__ import annotations
 
 import posixpath
-import tarfile
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from imagescan.catalog.base import Cataloger, CatalogError
 from imagescan.errors import DigestMismatch, LayerError
 from imagescan.layer.cachekey import layer_cache_key
 from imagescan.layer.streams import CHUNK, DecompressingReader, VerifyingReader
+from imagescan.layer.tarstream import TarHeader, TarStream
 from imagescan.models import EntryType, LayerResult, PathRecord, ScanWarning
 
 WALKER_VERSION = 1
@@ -28,10 +28,9 @@ OPAQUE_MARKER = ".wh..wh..opq"
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 _TYPES = {
-    tarfile.REGTYPE: EntryType.FILE, tarfile.AREGTYPE: EntryType.FILE, tarfile.CONTTYPE: EntryType.FILE,
-    tarfile.GNUTYPE_SPARSE: EntryType.FILE, tarfile.DIRTYPE: EntryType.DIR, tarfile.SYMTYPE: EntryType.SYMLINK,
-    tarfile.LNKTYPE: EntryType.HARDLINK, tarfile.CHRTYPE: EntryType.CHAR, tarfile.BLKTYPE: EntryType.BLOCK,
-    tarfile.FIFOTYPE: EntryType.FIFO,
+    ord("0"): EntryType.FILE, 0: EntryType.FILE, ord("7"): EntryType.FILE, ord("S"): EntryType.FILE,
+    ord("5"): EntryType.DIR, ord("2"): EntryType.SYMLINK, ord("1"): EntryType.HARDLINK, ord("3"): EntryType.CHAR,
+    ord("4"): EntryType.BLOCK, ord("6"): EntryType.FIFO,
 }
 
 
@@ -87,7 +86,7 @@ class _Walk:
     def warn(self, code: str, message: str, path: str | None = None) -> None:
         self.warnings.append(ScanWarning(code=code, message=message, layer_diff_id=self.diff_id, path=path))
 
-    def member(self, tar: tarfile.TarFile, info: tarfile.TarInfo) -> None:
+    def member(self, tar: TarStream, info: TarHeader) -> None:
         path = normalize(info.name)
         if path is None:
             self.warn("unsafe-path", f"tar entry {info.name!r} escapes the image root; ignored", info.name)
@@ -115,21 +114,19 @@ class _Walk:
             if wanting:
                 self.capture(tar, info, path, wanting)
 
-    def capture(self, tar: tarfile.TarFile, info: tarfile.TarInfo, path: str, wanting: list[Cataloger]) -> None:
-        readers = [c for c in wanting if info.size <= c.max_file_size]
+    def capture(self, tar: TarStream, info: TarHeader, path: str, wanting: list[Cataloger]) -> None:
+        # A sparse file's holes are not stored: what a cataloger would read is not the file; it counts as unread.
+        readers = [] if info.sparse else [c for c in wanting if info.size <= c.max_file_size]
         for c in wanting:
             if c not in readers:
                 self.oversize[c.name] = self.oversize.get(c.name, 0) + 1
                 if getattr(c, "warn_oversize", True):
-                    self.warn("file-too-large", f"{path} is {info.size} bytes, over the {c.name} cataloger's cap "
-                              f"of {c.max_file_size}; not read", path)
+                    what = "a sparse file" if info.sparse else f"{info.size} bytes, over the {c.name} cataloger's cap"
+                    self.warn("file-too-large", f"{path} is {what}; not read", path)
         if not readers:
             return
-        src = tar.extractfile(info)
-        if src is None:
-            return
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
-            while chunk := src.read(CHUNK):
+            while chunk := tar.read(CHUNK):
                 spool.write(chunk)
             for c in readers:
                 spool.seek(0)
@@ -165,11 +162,9 @@ def analyze_layer(
     try:
         reader = DecompressingReader(source, limits.max_layer_bytes)
         try:
-            # "r:" over a forward-only seekable reader: tarfile skips file data without copying it.
-            with tarfile.open(fileobj=reader, mode="r:") as tar:  # type: ignore[call-overload]
-                for info in tar:
-                    walk.member(tar, info)
-                    tar.members.clear()  # tarfile keeps every header otherwise: memory would grow with entries
+            tar = TarStream(reader)  # skips file data without copying it
+            for info in tar:
+                walk.member(tar, info)
             reader.drain()
         finally:
             counted = reader.count
@@ -183,7 +178,7 @@ def analyze_layer(
     except LayerError as exc:
         complete = False
         walk.warn("layer-unreadable", f"layer {digest or diff_id}: {exc}; results cover the part read before")
-    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+    except (EOFError, OSError, ValueError) as exc:
         complete = False
         walk.warn("layer-unreadable",
                   f"layer {digest or diff_id} is not a valid tar stream ({type(exc).__name__}: {exc}); "
