@@ -6,6 +6,7 @@ own Lambda invocation and the result travels through S3 under :func:`imagescan.l
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -120,8 +121,10 @@ class EntryType(StrEnum):
     OTHER = "?"
 
 
-class FileEntry(Model):
-    """One entry of a layer's tar, as recorded in the layer's index."""
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One entry of a layer's tar, as recorded in the layer's index. A plain dataclass, not a pydantic model: the
+    merge builds one per entry of every layer; what crosses boundaries is the compact row (:meth:`to_row`)."""
 
     path: str
     type: EntryType
@@ -137,10 +140,11 @@ class FileEntry(Model):
     @classmethod
     def from_row(cls, row: list[str | int | None]) -> FileEntry:
         path, typ, mode, uid, gid, size, link = row
-        return cls(
-            path=str(path), type=EntryType(str(typ)), mode=int(mode or 0), uid=int(uid or 0),
-            gid=int(gid or 0), size=int(size or 0), link=None if link is None else str(link),
-        )
+        return cls(str(path), _ENTRY_TYPES[str(typ)], int(mode or 0), int(uid or 0), int(gid or 0), int(size or 0),
+                   None if link is None else str(link))
+
+
+_ENTRY_TYPES = {t.value: t for t in EntryType}
 
 
 class RawFinding(Model):
