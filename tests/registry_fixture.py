@@ -30,6 +30,8 @@ from pathlib import Path
 import pytest
 import urllib3
 
+from tests.needs import missing
+
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -298,7 +300,7 @@ def start_registry(workdir: Path, users: dict[str, str] | None = None) -> Regist
     """Start ``docker-registry`` on a free 127.0.0.1 port with storage under ``workdir``; wait for ``/v2/``."""
     binary = shutil.which("docker-registry") or "/usr/bin/docker-registry"
     if not Path(binary).exists():
-        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
+        missing("docker-registry is not installed (apt-get install docker-registry)")
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     auth = ""

@@ -17,6 +17,7 @@ from fixtures import skopeo
 from imagescan.image.reference import parse_reference
 from localpipeline.ecr import repository_name
 from localpipeline.run import PRICES
+from tests.needs import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("IMAGESCAN_SHARED", REPO_ROOT.parent / "shared"))
@@ -84,7 +85,7 @@ def test_database_and_another_transport(tmp_path: Path, two_rounds: dict[str, An
 
     kev = SHARED / "data" / "kev" / "known_exploited_vulnerabilities.json.gz"
     if not kev.is_file():
-        pytest.skip(f"shared data not found at {kev} (set IMAGESCAN_SHARED)")
+        missing(f"shared data not found at {kev} (set IMAGESCAN_SHARED)")
     build_database([kev], tmp_path / "imagescan.db")
     archive = skopeo.to_docker_archive(fixture_build.build("small"), tmp_path / "small.tar", tag="small:latest")
     document = local_pipeline(f"docker-archive:{archive}", "--db", str(tmp_path / "imagescan.db"))

@@ -20,6 +20,7 @@ from imagescan.layer.walker import cache_key_for
 from imagescan.sbom.cyclonedx import validation_errors
 from tests.aws.conftest import REGION, AwsPipeline
 from tests.aws.images import push_derived, push_layout, push_with_corrupt_layer
+from tests.needs import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("IMAGESCAN_SHARED", REPO_ROOT.parent / "shared"))
@@ -256,7 +257,7 @@ def test_assemble_matches_with_the_database_from_s3(aws_pipeline: AwsPipeline, s
 
     kev = SHARED / "data" / "kev" / "known_exploited_vulnerabilities.json.gz"
     if not kev.is_file():
-        pytest.skip(f"shared data not found at {kev} (set IMAGESCAN_SHARED)")
+        missing(f"shared data not found at {kev} (set IMAGESCAN_SHARED)")
     aws = aws_pipeline
     build_database([kev], tmp_path / "imagescan.db")
     settings = pipeline.current().settings

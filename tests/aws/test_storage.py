@@ -19,6 +19,7 @@ from imagescan.aws.pipeline import Pipeline
 from imagescan.aws.settings import Settings
 from imagescan.models import LayerResult, ScanWarning
 from imagescan.vulndb import build_database
+from tests.needs import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("IMAGESCAN_SHARED", REPO_ROOT.parent / "shared"))
@@ -92,7 +93,7 @@ def test_database_downloaded_only_when_its_etag_changes(s3: object, tmp_path: Pa
 def test_refresh_publishes_only_a_changed_database(s3: object, tmp_path: Path) -> None:
     kev = SHARED / "data" / "kev" / "known_exploited_vulnerabilities.json.gz"
     if not kev.is_file():
-        pytest.skip(f"shared data not found at {kev} (set IMAGESCAN_SHARED)")
+        missing(f"shared data not found at {kev} (set IMAGESCAN_SHARED)")
     inputs = [kev]
 
     def updater(path: Path) -> None:  # stands in for `db update`: the same build from local feed files

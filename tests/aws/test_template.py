@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -16,10 +15,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import pytest
 from packaging.requirements import Requirement
 
 from localpipeline.stack import REPO, load_template
+from tests.needs import missing
 
 ASL = REPO / "statemachine" / "scan.asl.json"
 ASL_VALIDATOR = "asl-validator@4.0.0"
@@ -32,16 +31,10 @@ ALLOWED_STAR_ACTIONS = {
 }
 
 
-def _missing(what: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is required")
-    pytest.skip(f"{what} is not installed")
-
-
 def asl_validator() -> Path:
     """``.fixtures/asl-validator-<key>/``: installed from the npm registry once."""
     if shutil.which("node") is None or shutil.which("npm") is None:
-        _missing("node and npm")
+        missing("node and npm")
     final = FIXTURES / f"asl-validator-{hashlib.sha256(ASL_VALIDATOR.encode()).hexdigest()[:12]}"
     script = final / "node_modules" / "asl-validator" / "dist" / "bin" / "asl-validator.js"
     if not script.is_file():

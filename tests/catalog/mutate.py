@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 from hypothesis import strategies as st
+
+from imagescan.catalog.base import Cataloger, CatalogError
 
 Edit = tuple[int, bytes, int]
 
@@ -24,3 +28,14 @@ json_values = st.recursive(
     max_leaves=20,
 )
 """Any JSON value, for documents whose fields hold the wrong types."""
+
+
+def check_parse(cataloger: Cataloger, path: str, data: bytes) -> None:
+    """Parse ``data``: a CatalogError is fine; anything else must be well-formed packages."""
+    try:
+        record = cataloger.parse(path, io.BytesIO(data), len(data))
+    except CatalogError:
+        return
+    assert record is not None
+    for pkg in record.packages:
+        assert pkg.name and pkg.version and "/" not in pkg.name

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from imagescan.catalog.base import CatalogError
 from imagescan.catalog.dotnet import DotnetCataloger, parse_deps_json
 from imagescan.models import PackageType, PathRecord
-from tests.catalog.mutate import apply_edits, edits, json_values
+from tests.catalog.mutate import apply_edits, check_parse, edits, json_values
 
 CATALOGER = DotnetCataloger()
 PATH = "app/MyApi.deps.json"
@@ -97,26 +97,16 @@ def test_no_libraries_is_empty() -> None:
         parse_deps_json(b"\xef\xbb\xbf{", PATH)
 
 
-def _parse_or_error(data: bytes) -> None:
-    try:
-        record = CATALOGER.parse(PATH, io.BytesIO(data), len(data))
-    except CatalogError:
-        return
-    assert record is not None
-    for pkg in record.packages:
-        assert pkg.name and pkg.version and "/" not in pkg.name
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.binary(max_size=400))
 def test_random_bytes(data: bytes) -> None:
-    _parse_or_error(data)
+    check_parse(CATALOGER, PATH, data)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(changes=edits)
 def test_mutated_deps_json(changes: list[tuple[int, bytes, int]]) -> None:
-    _parse_or_error(apply_edits(json.dumps(DEPS).encode(), changes))
+    check_parse(CATALOGER, PATH, apply_edits(json.dumps(DEPS).encode(), changes))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -125,4 +115,4 @@ def test_mutated_deps_json(changes: list[tuple[int, bytes, int]]) -> None:
     st.dictionaries(st.sampled_from(["type", "sha512"]), json_values | st.sampled_from(["package", "project"]),
                     max_size=2), max_size=4)}))
 def test_documents_of_any_shape(doc: object) -> None:
-    _parse_or_error(json.dumps(doc).encode())
+    check_parse(CATALOGER, PATH, json.dumps(doc).encode())

@@ -28,6 +28,7 @@ from imagescan.catalog.dpkg import (
     parse_status,
 )
 from imagescan.models import Package, PackageType, PathRecord
+from tests.needs import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("IMAGESCAN_SHARED", REPO_ROOT.parent / "shared"))
@@ -134,9 +135,9 @@ def real_dpkg() -> Path:
     target = REPO_ROOT / ".fixtures" / "dpkg" / digest
     if target.is_dir():
         return target
-    missing = [t for t in ("bash", "dpkg", "dpkg-deb", "dpkg-query", "apt-get") if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"building the dpkg fixture needs {', '.join(missing)}")
+    absent = [t for t in ("bash", "dpkg", "dpkg-deb", "dpkg-query", "apt-get") if shutil.which(t) is None]
+    if absent:
+        missing(f"building the dpkg fixture needs {', '.join(absent)}")
     target.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
     try:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from imagescan.catalog.base import CatalogError
 from imagescan.catalog.php import ComposerCataloger, parse_installed_json
 from imagescan.models import PackageType, PathRecord
-from tests.catalog.mutate import apply_edits, edits, json_values
+from tests.catalog.mutate import apply_edits, check_parse, edits, json_values
 
 CATALOGER = ComposerCataloger()
 PATH = "var/www/html/vendor/composer/installed.json"
@@ -91,30 +91,20 @@ def test_invalid_json() -> None:
         parse_installed_json(b"{\"packages\": [", PATH)
 
 
-def _parse_or_error(data: bytes) -> None:
-    try:
-        record = CATALOGER.parse(PATH, io.BytesIO(data), len(data))
-    except CatalogError:
-        return
-    assert record is not None
-    for pkg in record.packages:
-        assert pkg.name and pkg.version and "/" not in pkg.name
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.binary(max_size=400))
 def test_random_bytes(data: bytes) -> None:
-    _parse_or_error(data)
+    check_parse(CATALOGER, PATH, data)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(changes=edits)
 def test_mutated_installed_json(changes: list[tuple[int, bytes, int]]) -> None:
-    _parse_or_error(apply_edits(json.dumps({"packages": ENTRIES}).encode(), changes))
+    check_parse(CATALOGER, PATH, apply_edits(json.dumps({"packages": ENTRIES}).encode(), changes))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=json_values | st.fixed_dictionaries({"packages": st.lists(
     st.dictionaries(st.sampled_from(["name", "version", "license"]), json_values, max_size=3), max_size=4)}))
 def test_documents_of_any_shape(doc: object) -> None:
-    _parse_or_error(json.dumps(doc).encode())
+    check_parse(CATALOGER, PATH, json.dumps(doc).encode())

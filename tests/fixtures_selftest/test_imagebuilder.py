@@ -32,12 +32,13 @@ from fixtures.imagebuilder import (
     write_oci_layout,
 )
 from fixtures.tarlayer import clean_path
+from tests.needs import missing
 
 
 def need(*tools: str) -> None:
-    missing = [t for t in tools if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)}")
+    absent = [t for t in tools if shutil.which(t) is None]
+    if absent:
+        missing(f"needs {', '.join(absent)}")
 
 
 def sha256_file(path: Path) -> str:

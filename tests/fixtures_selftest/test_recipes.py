@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from fixtures.build import build, build_info, main
 from fixtures.imagebuilder import iter_layer
 from fixtures.rootfs import debian_mirror, parse_deb822_sources, parse_one_line_sources
+from tests.needs import missing
 
 
 def layer_files(layout: Path, index: int = 0) -> dict[str, bytes | None]:
@@ -65,7 +66,7 @@ def test_apk_database_matches_the_files_it_lists(apk: Path) -> None:
 
 def test_rpm_image_carries_the_given_database(tmp_path: Path) -> None:
     if shutil.which("rpm") is None:
-        pytest.skip("needs rpm")
+        missing("needs rpm")
     dbpath = tmp_path / "rpmdb"
     subprocess.run(["rpm", "--dbpath", str(dbpath), "--initdb"], check=True, capture_output=True)
     db = dbpath / "rpmdb.sqlite"

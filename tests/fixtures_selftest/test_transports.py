@@ -22,6 +22,7 @@ from fixtures.imagebuilder import (
 )
 from fixtures.registry import push_exact
 from fixtures.skopeo import SkopeoError
+from tests.needs import missing
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -29,9 +30,9 @@ DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 
 @pytest.fixture(autouse=True)
 def _tools() -> None:
-    missing = [t for t in ("skopeo", "docker-registry") if shutil.which(t) is None]
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)}")
+    absent = [t for t in ("skopeo", "docker-registry") if shutil.which(t) is None]
+    if absent:
+        missing(f"needs {', '.join(absent)}")
 
 
 def top_digest(layout: Path) -> str:

@@ -11,6 +11,7 @@ import pytest
 from fixtures import build as fixture_build
 from imagescan.scan import ImageAnalysis, ScanOptions, analyze_image
 from imagescan.vulndb import VulnDB, build_database
+from tests.needs import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("IMAGESCAN_SHARED", REPO_ROOT.parent / "shared"))
@@ -20,7 +21,7 @@ EOL_JSON = SHARED / "data" / "eol" / "eol.json"
 @pytest.fixture(scope="session")
 def eol_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VulnDB]:
     if not EOL_JSON.is_file():
-        pytest.skip(f"shared data not found at {EOL_JSON} (set IMAGESCAN_SHARED)")
+        missing(f"shared data not found at {EOL_JSON} (set IMAGESCAN_SHARED)")
     out = tmp_path_factory.mktemp("eol") / "eol.db"
     report = build_database([EOL_JSON], out)
     assert report.ok, report

@@ -10,9 +10,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import pytest
-
 from imagescan.vulndb import build_database
+from tests.needs import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("IMAGESCAN_SHARED", REPO_ROOT.parent / "shared"))
@@ -32,5 +31,5 @@ def _build() -> Path:
 def shared_db_file() -> Path:
     """The path of the built database; skips the test when shared/data is not there."""
     if not (DATA / "osv" / "pypi-pysec-osv.zip").is_file():
-        pytest.skip(f"shared data not found at {DATA} (set IMAGESCAN_SHARED)")
+        missing(f"shared data not found at {DATA} (set IMAGESCAN_SHARED)")
     return _build()

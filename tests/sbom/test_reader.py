@@ -18,6 +18,7 @@ from imagescan.models import OS_PACKAGE_TYPES, Package
 from imagescan.sbom.cyclonedx import sbom_json
 from imagescan.sbom.reader import SbomError, SbomInventory, parse_sbom, read_sbom
 from imagescan.scan import ImageAnalysis, analyze_image
+from tests.needs import missing
 
 DATA = Path(__file__).resolve().parent / "data"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +30,7 @@ IMAGES = ("small", "debian", "apk", "rpm")
 def _layout(name: str) -> Path:
     if name == "rpm":
         if not RHEL8_PACKAGES.is_file():
-            pytest.skip(f"shared data not found at {SHARED}")
+            missing(f"shared data not found at {SHARED}")
         return fixture_build.build("rpm", rpmdb=str(RHEL8_PACKAGES), os="rhel-8")
     return fixture_build.build(name)
 

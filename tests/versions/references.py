@@ -16,11 +16,9 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import NoReturn
-
-import pytest
 
 from imagescan.versions.base import InvalidVersion
+from tests.needs import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = REPO_ROOT / ".fixtures" / "versions"
@@ -30,13 +28,6 @@ NODE_SEMVER_SPEC = "semver@7"
 MAVEN_ARTIFACT = "org.apache.maven:maven-artifact:3.9.6"
 
 Pair = tuple[str, str]
-
-
-def missing(what: str) -> NoReturn:
-    """Skip (or, under CI, fail) because a reference tool is not installed."""
-    if os.environ.get("CI") == "true" or os.environ.get("IMAGESCAN_REQUIRE_REFERENCES") == "1":
-        pytest.fail(f"reference tool missing: {what} (see tests/versions/references.py)")
-    pytest.skip(f"reference tool missing: {what}")
 
 
 def _encode(version: str) -> str:

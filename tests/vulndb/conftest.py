@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from imagescan.vulndb import BuildReport, VulnDB, build_database
+from tests.needs import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("IMAGESCAN_SHARED", REPO_ROOT.parent / "shared"))
@@ -19,7 +20,7 @@ SAMPLES = Path(__file__).resolve().parent / "data"
 
 def need_shared() -> None:
     if not (DATA / "osv" / "pypi-pysec-osv.zip").is_file():
-        pytest.skip(f"shared data not found at {DATA} (set IMAGESCAN_SHARED)")
+        missing(f"shared data not found at {DATA} (set IMAGESCAN_SHARED)")
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.needs import missing
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SHARED = Path(os.environ.get("IMAGESCAN_SHARED", REPO_ROOT.parent / "shared"))
 REAL_PKGDBS = SHARED / "data" / "real-pkgdbs"
@@ -38,15 +40,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "real_case" not in metafunc.fixturenames:
         return
     cases = real_cases()
-    if not cases:
-        missing = pytest.param(None, marks=pytest.mark.skip(reason=f"no rpm cases under {REAL_PKGDBS}"))
-        metafunc.parametrize("real_case", [missing])
-        return
     metafunc.parametrize(
         "real_case",
-        [json.loads(p.read_text()) | {"_dir": str(p.parent)} for p in cases],
-        ids=[f"{p.parent.parent.name}/{p.parent.name}" for p in cases],
+        [json.loads(p.read_text()) | {"_dir": str(p.parent)} for p in cases] or [None],
+        ids=[f"{p.parent.parent.name}/{p.parent.name}" for p in cases] or ["no-real-databases"],
+        indirect=True,
     )
+
+
+@pytest.fixture
+def real_case(request: pytest.FixtureRequest) -> dict[str, Any]:
+    if request.param is None:
+        missing(f"the real rpm databases under {REAL_PKGDBS} (set IMAGESCAN_SHARED)")
+    case: dict[str, Any] = request.param
+    return case
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,7 @@ def _build_tool_dbs() -> Path:
 @pytest.fixture(scope="session")
 def tool_dbs() -> ToolDbs:
     if shutil.which("rpm") is None:
-        pytest.skip("the rpm tool is not installed (apt-get install rpm db5.3-util python3-rpm)")
+        missing("the rpm tool is not installed (apt-get install rpm db5.3-util python3-rpm)")
     root = _build_tool_dbs()
     return ToolDbs(root, json.loads((root / "manifest.json").read_text()))
 
@@ -178,5 +185,5 @@ def header_builder() -> Callable[[Sequence[TagSpec]], bytes]:
 @pytest.fixture(scope="session")
 def real_dir() -> Path:
     if not REAL_PKGDBS.is_dir():
-        pytest.skip(f"shared data not found at {REAL_PKGDBS} (set IMAGESCAN_SHARED)")
+        missing(f"shared data not found at {REAL_PKGDBS} (set IMAGESCAN_SHARED)")
     return REAL_PKGDBS
