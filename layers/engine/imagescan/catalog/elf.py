@@ -213,3 +213,21 @@ def open_elf(data: BinaryIO, size: int) -> ElfFile | None:
     if len(head) < 6:
         raise ElfError("ELF identification truncated")
     return ElfFile(data, size, head)
+
+
+class ExecutableSelection:
+    """What the binary catalogers (Go build info, Rust cargo-auditable) share: which files they want and how large.
+
+    The walker calls :meth:`wants_mode` (execute bits known); :meth:`wants` is the path-only fallback. Larger
+    binaries are only counted by the walker (``warn_oversize = False``): a binary over the cap is not a damaged
+    package database."""
+
+    max_file_size = 512 * 1024 * 1024
+    warn_oversize = False
+
+    def wants(self, path: str) -> bool:
+        return binary_path_candidate(path)
+
+    def wants_mode(self, path: str, mode: int) -> bool:
+        return executable_candidate(path, mode)
+

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
 from imagescan.catalog.base import CatalogError
-from imagescan.catalog.elf import SHT_NOBITS, ElfFile, binary_path_candidate, executable_candidate, open_elf
+from imagescan.catalog.elf import SHT_NOBITS, ElfFile, ExecutableSelection, open_elf
 from imagescan.models import Package, PackageType, PathRecord
 
 MAGIC = b"\xff Go buildinf:"
@@ -46,7 +46,6 @@ SEARCH_WINDOW = 64 * 1024
 MAX_STRING = 4 * 1024 * 1024
 """Largest version or module-info string read (real ones are a few to a few hundred KiB)."""
 DEVEL = "(devel)"
-MAX_BINARY_SIZE = 512 * 1024 * 1024
 
 PROP_TOOLCHAIN = "go:toolchain"
 PROP_DEVEL = "go:devel"
@@ -302,17 +301,9 @@ def go_packages(path: str, toolchain: str, modinfo: str) -> tuple[list[Package],
     return packages, info.notes
 
 
-class GoBinaryCataloger:
+class GoBinaryCataloger(ExecutableSelection):
     name = "go-binary"
     version = 1
-    max_file_size = MAX_BINARY_SIZE
-    warn_oversize = False
-
-    def wants(self, path: str) -> bool:
-        return binary_path_candidate(path)
-
-    def wants_mode(self, path: str, mode: int) -> bool:
-        return executable_candidate(path, mode)
 
     def parse(self, path: str, data: BinaryIO, size: int) -> PathRecord | None:
         elf = open_elf(data, size)

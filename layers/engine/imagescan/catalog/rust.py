@@ -21,7 +21,7 @@ import zlib
 from typing import Any, BinaryIO
 
 from imagescan.catalog.base import CatalogError
-from imagescan.catalog.elf import binary_path_candidate, executable_candidate, open_elf
+from imagescan.catalog.elf import ExecutableSelection, open_elf
 from imagescan.models import Package, PackageType, PathRecord
 
 SECTION = ".dep-v0"
@@ -29,7 +29,6 @@ MAX_COMPRESSED = 4 * 1024 * 1024
 MAX_JSON = 16 * 1024 * 1024
 MAX_PACKAGES = 50_000
 """More package entries than this is not a real dependency tree (large ones have a few thousand)."""
-MAX_BINARY_SIZE = 512 * 1024 * 1024
 PROP_SOURCE = "cargo:source"
 
 
@@ -86,17 +85,9 @@ def audit_packages(document: bytes, path: str) -> tuple[list[Package], list[str]
     return packages, notes
 
 
-class RustAuditableCataloger:
+class RustAuditableCataloger(ExecutableSelection):
     name = "rust-auditable"
     version = 1
-    max_file_size = MAX_BINARY_SIZE
-    warn_oversize = False
-
-    def wants(self, path: str) -> bool:
-        return binary_path_candidate(path)
-
-    def wants_mode(self, path: str, mode: int) -> bool:
-        return executable_candidate(path, mode)
 
     def parse(self, path: str, data: BinaryIO, size: int) -> PathRecord | None:
         elf = open_elf(data, size)
