@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imagescan.errors import ScanError
+from imagescan.hygiene.userfiles import read_user_file
 
-MAX_DOCKERFILE_BYTES = 1024 * 1024
 INSTRUCTIONS = frozenset({"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
                           "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"})
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
@@ -225,13 +225,7 @@ def _stage(index: int, args: str, flags: dict[str, str], line: int, global_args:
 def read_dockerfile(path: str | Path) -> Dockerfile:
     """Read and parse the Dockerfile at ``path``. Raises :class:`DockerfileError` (also for a missing file)."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_DOCKERFILE_BYTES + 1)
-    except OSError as exc:
-        raise DockerfileError(f"Dockerfile {path}: {exc.strerror or exc}") from exc
-    if len(raw) > MAX_DOCKERFILE_BYTES:
-        raise DockerfileError(f"Dockerfile {path}: larger than {MAX_DOCKERFILE_BYTES} bytes")
+    raw = read_user_file(path, "Dockerfile", DockerfileError)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -28,8 +28,8 @@ import yaml
 from imagescan.errors import ScanError
 from imagescan.findings import Severity
 from imagescan.hygiene.rules import RULES, RULES_BY_ID, Rule
+from imagescan.hygiene.userfiles import read_user_file
 
-MAX_POLICY_BYTES = 1024 * 1024
 _SETTING_KEYS = frozenset({"enabled", "severity", "ignore"})
 
 
@@ -143,13 +143,7 @@ def policy_from_mapping(document: object, where: str = "policy") -> Policy:
 def load_policy(path: str | Path) -> Policy:
     """Read a policy file: JSON when it ends in ``.json``, YAML otherwise. Raises :class:`PolicyError`."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_POLICY_BYTES + 1)
-    except OSError as exc:
-        raise PolicyError(f"policy {path}: {exc.strerror or exc}") from exc
-    if len(raw) > MAX_POLICY_BYTES:
-        raise PolicyError(f"policy {path}: larger than {MAX_POLICY_BYTES} bytes")
+    raw = read_user_file(path, "policy", PolicyError)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
