@@ -81,7 +81,7 @@ def test_cost_is_measured_per_scan(two_rounds: dict[str, Any]) -> None:
 
 
 def test_database_and_another_transport(tmp_path: Path, two_rounds: dict[str, Any]) -> None:
-    from imagescan.vulndb import build_database
+    from imagescan.vulndb.builder import build_database
 
     kev = SHARED / "data" / "kev" / "known_exploited_vulnerabilities.json.gz"
     if not kev.is_file():

@@ -253,7 +253,7 @@ def test_throttled_registry_is_retried(aws_pipeline: AwsPipeline, small: Path, m
 def test_assemble_matches_with_the_database_from_s3(aws_pipeline: AwsPipeline, small: Path,
                                                      tmp_path: Path) -> None:
     from imagescan.aws import pipeline
-    from imagescan.vulndb import build_database
+    from imagescan.vulndb.builder import build_database
 
     kev = SHARED / "data" / "kev" / "known_exploited_vulnerabilities.json.gz"
     if not kev.is_file():

@@ -18,7 +18,7 @@ from imagescan.aws.layercache import LayerCache
 from imagescan.aws.pipeline import Pipeline
 from imagescan.aws.settings import Settings
 from imagescan.models import LayerResult, ScanWarning
-from imagescan.vulndb import build_database
+from imagescan.vulndb.builder import build_database
 from tests.needs import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

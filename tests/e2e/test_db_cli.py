@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from imagescan.cli import run
-from imagescan.vulndb import build_database
+from imagescan.vulndb.builder import build_database
 from imagescan.vulndb.sources import mirror_url
 from tests.vulndb.conftest import DATA, SAMPLES, need_shared
 from tests.vulndb.feedserver import FeedServer, feed_files, loopback_only, serve, served_feeds  # noqa: F401

@@ -23,7 +23,7 @@ from imagescan.catalog.python import DECLARED_NAME, PythonCataloger, normalize_n
 from imagescan.catalog.ruby import GemCataloger
 from imagescan.cli import run
 from imagescan.models import Package, PackageType
-from imagescan.sbom.cyclonedx import PROP_LAYER, PROP_PATH, validation_errors
+from imagescan.sbom.cyclonedx import PROP_LAYER, PROP_PATH, sbom_json, validation_errors
 from imagescan.scan import ImageAnalysis, analyze_image
 
 
@@ -165,3 +165,14 @@ def test_sbom_cli(langs: Path, tmp_path: Path) -> None:
     assert purls["pkg:nuget/app@1.0.0"]["type"] == "application"
     pyyaml = {p["name"]: p["value"] for p in purls["pkg:pypi/pyyaml@6.0"]["properties"]}
     assert pyyaml[f"imagescan:{DECLARED_NAME}"] == "PyYAML"
+
+
+def test_sbom_command_skips_only_the_secrets_scan(langs: Path, analysis: ImageAnalysis, tmp_path: Path) -> None:
+    """`imagescan sbom` leaves the secrets cataloger out (it reads every text file); the components it reports are
+    exactly those of a full scan."""
+    out = tmp_path / "sbom.json"
+    assert run(["sbom", f"oci:{langs}", "-o", str(out)]) == 0
+    sbom_refs = {c["bom-ref"] for c in json.loads(out.read_text())["components"]}
+    full_refs = {c["bom-ref"] for c in json.loads(sbom_json(analysis))["components"]}
+    assert sbom_refs == full_refs and len(sbom_refs) > 200
+    assert "secrets" in analysis.layers[0].analyzers

@@ -12,7 +12,7 @@ import pytest
 
 from fixtures import build as fixture_build
 from imagescan.cli import run
-from imagescan.vulndb import build_database
+from imagescan.vulndb.builder import build_database
 
 DATA = Path(__file__).resolve().parents[1] / "sbom" / "data"
 ADVISORIES = {

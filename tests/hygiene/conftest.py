@@ -10,7 +10,8 @@ import pytest
 
 from fixtures import build as fixture_build
 from imagescan.scan import ImageAnalysis, ScanOptions, analyze_image
-from imagescan.vulndb import VulnDB, build_database
+from imagescan.vulndb.builder import build_database
+from imagescan.vulndb.store import VulnDB
 from tests.needs import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from fixtures.recipes.debdata import DebPkg, status_file
 from imagescan.checks.base import CheckContext, ImageCheck
 from imagescan.findings import EndOfLifeFinding, Finding, MisconfigurationFinding, UnwantedSoftwareFinding
 from imagescan.scan import ImageAnalysis, ScanOptions, analyze_image
-from imagescan.vulndb import VulnDB
+from imagescan.vulndb.store import VulnDB
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 """All time-dependent results are computed for this date (the end-of-life table is a 2026 snapshot)."""

@@ -9,8 +9,8 @@ from imagescan.findings import Finding, IncompleteFinding, MisconfigurationFindi
 from imagescan.hygiene.base_image import BaseImageCheck, point_releases_behind
 from imagescan.hygiene.image_store import ImageRecord, SqliteImageStore, longest_prefix, parse_created
 from imagescan.scan import ImageAnalysis
-from imagescan.vulndb import VulnDB
 from imagescan.vulndb.models import Cycle
+from imagescan.vulndb.store import VulnDB
 from tests.hygiene.images import NOW, build_image, by_rule, context, misconfigs, run
 
 CHECK = BaseImageCheck()

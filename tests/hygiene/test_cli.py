@@ -13,7 +13,7 @@ from fixtures.imagebuilder import HistoryEntry, TarEntry
 from imagescan.cli import run as cli
 from imagescan.hygiene.rules import RULES_BY_ID
 from imagescan.scan import ImageAnalysis
-from imagescan.vulndb import VulnDB
+from imagescan.vulndb.store import VulnDB
 from tests.hygiene.images import DEBIAN_10_OS_RELEASE, build_image, deb, debian_base
 
 SECRET = "ghp_R8sK2mQ7vX4nB9cT1wZ5yL3hJ6fD0gA2pE7u"

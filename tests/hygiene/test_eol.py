@@ -12,8 +12,8 @@ from imagescan.findings import EndOfLifeFinding, IncompleteFinding, Severity
 from imagescan.hygiene.eol import EolCheck, ago, cycle_candidates, find_cycle, runtime_product, support_status
 from imagescan.models import Package, PackageType
 from imagescan.scan import ImageAnalysis
-from imagescan.vulndb import VulnDB
 from imagescan.vulndb.models import Cycle
+from imagescan.vulndb.store import VulnDB
 from tests.hygiene.images import DEBIAN_10_OS_RELEASE, NOW, build_image, by_rule, context, debian_base, eols, run
 
 CHECK = EolCheck()

@@ -16,7 +16,7 @@ from imagescan.hygiene import hygiene_checks
 from imagescan.hygiene.dockerfile_parser import parse_dockerfile
 from imagescan.hygiene.image_store import parse_created
 from imagescan.scan import ImageAnalysis
-from imagescan.vulndb import VulnDB
+from imagescan.vulndb.store import VulnDB
 from tests.hygiene.images import build_image, context, deb, debian_base
 
 _json: st.SearchStrategy[Any] = st.recursive(

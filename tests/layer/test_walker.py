@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imagescan.layer.walker import Limits, analyze_layer, normalize
+from imagescan.layer.walker import Limits, analyze_layer, normalize, normalize_any
 from imagescan.models import EntryType, FileEntry
 from tests.layer.conftest import Entry, RecordingCataloger, make_tar
 
@@ -74,6 +74,13 @@ def test_normalize() -> None:
     assert normalize("/abs/path") == "abs/path"
     assert normalize("./") == ""
     assert normalize("a/../../b") is None
+    assert normalize(".//etc/") == "etc"
+
+
+@given(st.lists(st.sampled_from(["usr", "a.b", ".wh.x", ".", "..", "", "\\", "./", "/"]), max_size=6))
+def test_normalize_fast_path_agrees_with_the_general_rule(parts: list[str]) -> None:
+    name = "/".join(parts)
+    assert normalize(name) == normalize_any(name)
 
 
 def test_symlink_loop_is_indexed_not_followed(recorder: RecordingCataloger) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from imagescan.vulndb import VulnDB
+from imagescan.vulndb.store import VulnDB
 from tests.match.shareddb import shared_db_file
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from imagescan.match import Inventory
 from imagescan.models import OSRelease, Package
-from imagescan.vulndb import VulnDB, build_database
+from imagescan.vulndb.builder import build_database
+from imagescan.vulndb.store import VulnDB
 
 BUILT_AT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 DIGEST = "sha256:" + "ab" * 32

@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from imagescan.vulndb import build_database
+from imagescan.vulndb.builder import build_database
 from tests.needs import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

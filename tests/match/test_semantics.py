@@ -9,7 +9,7 @@ import pytest
 from imagescan.findings import Severity
 from imagescan.match import match_inventory
 from imagescan.match.matcher import MatchResult
-from imagescan.vulndb import VulnDB
+from imagescan.vulndb.store import VulnDB
 from tests.match.records import (
     ALPINE_318,
     AMZN_2023,

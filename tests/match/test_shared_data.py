@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from imagescan.findings import Severity, VulnerabilityFinding
 from imagescan.match import match_inventory
 from imagescan.models import OSRelease, Package
-from imagescan.vulndb import VulnDB
+from imagescan.vulndb.store import VulnDB
 from tests.match.records import ALPINE_318, AMZN_2023, DEBIAN_11, DEBIAN_12, deb, inventory, lang
 
 

@@ -18,7 +18,7 @@ from imagescan.findings import Finding
 from imagescan.match.check import VulnerabilityCheck
 from imagescan.report.json_report import build_report
 from imagescan.scan import ImageAnalysis, analyze_image
-from imagescan.vulndb import VulnDB
+from imagescan.vulndb.store import VulnDB
 from tests.match.records import build_db, fixed_range, record
 
 TIMESTAMP = datetime(2026, 1, 1, tzinfo=UTC)

@@ -6,7 +6,7 @@ from pathlib import Path
 from uuid import UUID
 
 from fixtures import build as fixture_build
-from imagescan.sbom.cyclonedx import build_bom, to_json, validation_errors
+from imagescan.sbom.cyclonedx import build_document, to_json, validation_errors
 from imagescan.scan import analyze_image
 from tests.golden import assert_golden
 
@@ -16,7 +16,7 @@ GOLDEN = Path(__file__).parent / "golden"
 def test_small_image_sbom_matches_golden() -> None:
     layout = fixture_build.build("small")
     analysis = analyze_image(f"oci:{layout}")
-    document = to_json(build_bom(analysis, timestamp=datetime(2026, 1, 1, tzinfo=UTC),
+    document = to_json(build_document(analysis, timestamp=datetime(2026, 1, 1, tzinfo=UTC),
                                  serial=UUID("00000000-0000-4000-8000-000000000000")))
     assert validation_errors(document) is None
     doc = json.loads(document)

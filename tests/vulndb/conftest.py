@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from imagescan.vulndb import BuildReport, VulnDB, build_database
+from imagescan.vulndb.builder import build_database
+from imagescan.vulndb.models import BuildReport
+from imagescan.vulndb.store import VulnDB
 from tests.needs import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from imagescan.vulndb import BuildReport, VulnDB, database_info
+from imagescan.vulndb.models import BuildReport
+from imagescan.vulndb.store import VulnDB, database_info
 
 
 def source(report: BuildReport, name: str) -> dict[str, object]:

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from imagescan.vulndb import VulnDB, build_database
+from imagescan.vulndb.builder import build_database
 from imagescan.vulndb.feeds.detect import UnknownFormat, detect_file
 from imagescan.vulndb.records import Skip, Vuln
+from imagescan.vulndb.store import VulnDB
 from tests.vulndb.conftest import DATA, SAMPLES, need_shared
 
 

@@ -15,7 +15,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from imagescan.vulndb import VulnDB, VulnDBError, build_database
+from imagescan.vulndb.builder import build_database
+from imagescan.vulndb.errors import VulnDBError
+from imagescan.vulndb.store import VulnDB
 from tests.vulndb.conftest import SAMPLES
 
 SETTINGS = settings(

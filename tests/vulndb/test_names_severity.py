@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imagescan.vulndb import ecosystem_for_os, normalize_ecosystem, normalize_package
+from imagescan.vulndb.names import ecosystem_for_os, normalize_ecosystem, normalize_package
 from imagescan.vulndb.records import timestamp, truncate
 from imagescan.vulndb.severity import cvss_base_score, highest, label_for_score, normalize_label
 

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from imagescan.vulndb import VulnDB, VulnDBError, build_database
+from imagescan.vulndb.builder import build_database
+from imagescan.vulndb.errors import VulnDBError
 from imagescan.vulndb.schema import TABLES
+from imagescan.vulndb.store import VulnDB
 from tests.vulndb.conftest import DATA, SAMPLES, need_shared
 
 BOMB = """<?xml version="1.0"?>

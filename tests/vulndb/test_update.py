@@ -19,9 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from imagescan.vulndb import FeedError, VulnDB, VulnDBError
 from imagescan.vulndb.eolapi import convert as convert_eol
+from imagescan.vulndb.errors import FeedError, VulnDBError
 from imagescan.vulndb.sources import Feed, check_feeds, default_feeds, load_feeds_file, mirror_url
+from imagescan.vulndb.store import VulnDB
 from imagescan.vulndb.update import UpdateOptions, UpdateReport, feed_statuses, update_database
 from tests.vulndb.conftest import DATA, need_shared
 from tests.vulndb.feedserver import FeedServer, feed_files, loopback_only, serve, served_feeds  # noqa: F401

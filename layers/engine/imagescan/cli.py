@@ -20,7 +20,7 @@ from imagescan.vulndb.errors import VulnDBError
 
 if TYPE_CHECKING:  # the scan and report machinery is imported when a command needs it: `sbom` starts faster
     from imagescan.scan import ImageAnalysis, Progress
-    from imagescan.vulndb import VulnDB
+    from imagescan.vulndb.store import VulnDB
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -96,6 +96,7 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _analyze(args: argparse.Namespace) -> ImageAnalysis:
+    from imagescan.catalog.registry import default_catalogers, package_catalogers
     from imagescan.scan import ScanOptions, analyze_image
 
     if args.image.strip().startswith("sbom:"):  # SPEC: match only, nothing is pulled
@@ -107,6 +108,7 @@ def _analyze(args: argparse.Namespace) -> ImageAnalysis:
                         "or sbom: reference instead")
     with _progress(sys.stderr.isatty()) as progress:
         return analyze_image(args.image, ScanOptions(platform=args.platform, insecure=args.insecure),
+                             package_catalogers() if args.command == "sbom" else default_catalogers(),
                              progress=progress)
 
 
@@ -117,7 +119,7 @@ def _filter(findings: list[Finding], severities: list[Severity] | None) -> list[
 def _open_db(explicit: Path | None) -> VulnDB | None:
     """``--db FILE`` or ``$IMAGESCAN_DB`` must name a database (VulnDBError otherwise); the default location may
     hold none: the scan then reports ``vulnerabilities-not-checked``."""
-    from imagescan.vulndb import VulnDB
+    from imagescan.vulndb.store import VulnDB
     from imagescan.vulndb.update import default_db_path
 
     if explicit is None and not os.environ.get("IMAGESCAN_DB"):

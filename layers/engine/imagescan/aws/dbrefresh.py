@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from imagescan.aws import s3io
 from imagescan.aws.errors import from_aws_error
 from imagescan.aws.observability import DATABASE_PUBLISHED, count, logger
-from imagescan.vulndb import VulnDB
+from imagescan.vulndb.store import VulnDB
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

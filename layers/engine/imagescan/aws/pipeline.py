@@ -61,7 +61,8 @@ from imagescan.models import LayerResult, ScanWarning
 from imagescan.report.json_report import build_report
 from imagescan.sbom.cyclonedx import sbom_json
 from imagescan.scan import assemble_analysis
-from imagescan.vulndb import VulnDB, VulnDBError
+from imagescan.vulndb.errors import VulnDBError
+from imagescan.vulndb.store import VulnDB
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -16,12 +16,19 @@ from imagescan.catalog.rpm import RpmCataloger
 from imagescan.catalog.ruby import GemCataloger
 from imagescan.catalog.runtimes import RuntimeCataloger
 from imagescan.catalog.rust import RustAuditableCataloger
-from imagescan.secrets.cataloger import SecretsCataloger
 
 
-def default_catalogers() -> list[Cataloger]:
+def package_catalogers() -> list[Cataloger]:
+    """What an SBOM needs: the OS release and every package cataloger."""
     return [OsReleaseCataloger(), DpkgCataloger(), ApkCataloger(), RpmCataloger(),
             PythonCataloger(), NpmCataloger(), GemCataloger(), ComposerCataloger(), DotnetCataloger(),
             GoBinaryCataloger(), RustAuditableCataloger(), RuntimeCataloger(),
-            JavaArchiveCataloger(),
-            SecretsCataloger()]
+            JavaArchiveCataloger()]
+
+
+def default_catalogers() -> list[Cataloger]:
+    """What a scan runs: the package catalogers and the secrets scanner, which reads every text file and so is
+    left out of `imagescan sbom` (its rules are compiled on first use)."""
+    from imagescan.secrets.cataloger import SecretsCataloger
+
+    return [*package_catalogers(), SecretsCataloger()]

@@ -72,6 +72,8 @@ BINARY_RULES: tuple[BinaryRule, ...] = (
     BinaryRule("curl", "library", re.compile(r"libcurl(?:-gnutls|-nss)?\.so(?:\.[0-9.]+)?"),
                re.compile(rb"libcurl/(?P<version>\d{1,3}\.\d{1,3}\.\d{1,3})")),
 )
+_ANY_BINARY = re.compile("|".join(f"(?:{rule.file.pattern})" for rule in BINARY_RULES))
+"""Every rule's file name at once: ``wants`` runs for every file of every layer."""
 _NODE_HEADER = re.compile(r"(?:^|/)include/node/node_version\.h$")
 _JAVA_HOME = re.compile(r"(?:^|/)[^/]*(?:jdk|jre|java|jvm)[^/]*/(?:[^/]+/)*release$", re.IGNORECASE)
 _GO_ROOT = re.compile(r"(?:^|/)(?:go|goroot|go-\d+(?:\.\d+)*)/VERSION$")
@@ -189,7 +191,7 @@ class RuntimeCataloger:
             return bool(_GO_ROOT.search(path))
         if base == "node_version.h":
             return bool(_NODE_HEADER.search(path))
-        return any(rule.file.fullmatch(base) for rule in BINARY_RULES)
+        return _ANY_BINARY.fullmatch(base) is not None
 
     def parse(self, path: str, data: BinaryIO, size: int) -> PathRecord | None:
         found = binary_rule(path)

@@ -9,7 +9,7 @@ from imagescan.findings import Finding
 from imagescan.scan import ImageAnalysis
 
 if TYPE_CHECKING:
-    from imagescan.vulndb import VulnDB
+    from imagescan.vulndb.store import VulnDB
 
 
 @dataclass

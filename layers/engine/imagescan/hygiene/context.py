@@ -26,8 +26,9 @@ from imagescan.checks.base import CheckContext
 from imagescan.hygiene.dockerfile_parser import Dockerfile, read_dockerfile
 from imagescan.hygiene.image_store import ImageStore, ImageStoreError, SqliteImageStore
 from imagescan.hygiene.policy import DEFAULT_POLICY, Policy, load_policy
-from imagescan.vulndb import VulnDB, VulnDBError
+from imagescan.vulndb.errors import VulnDBError
 from imagescan.vulndb.models import Cycle
+from imagescan.vulndb.store import VulnDB
 
 POLICY, DOCKERFILE, IMAGE_STORE, NOW = "policy", "dockerfile", "image_store", "now"
 IMAGES_DB_ENV = "IMAGESCAN_IMAGES_DB"

@@ -190,6 +190,11 @@ class DecompressingReader:
             n = CHUNK
         if self._error is not None:
             raise self._error
+        end = self._pos + n
+        if end <= len(self._buf):  # the usual case (a tar header, a small file): one slice
+            part = self._buf[self._pos:end]
+            self._pos = end
+            return part
         parts: list[bytes] = []
         while n > 0:
             try:
@@ -212,11 +217,14 @@ class DecompressingReader:
 
     def seek(self, offset: int, whence: int = 0) -> int:
         """Forward-only seek: skips without copying. tarfile's random-access mode needs no more than this."""
-        target = offset if whence == 0 else self.tell() + offset if whence == 1 else -1
         position = self.tell()
+        target = offset if whence == 0 else position + offset if whence == 1 else -1
         if target < position:
             raise OSError("layer streams can only seek forward")
         left = target - position
+        if left <= len(self._buf) - self._pos:  # within the current piece
+            self._pos += left
+            return target
         while left > 0:
             if self._pos >= len(self._buf) and (self._eof or not self._next()):
                 break

@@ -21,6 +21,8 @@ _DATA_TYPES = frozenset(b"07S") | {0}
 _KNOWN_TYPES = frozenset(b"01234567LKSxg") | {0}
 _GNU_TYPES = frozenset(b"LKS")
 _SIGNED = struct.Struct("148b8x356b")
+_FIELDS = struct.Struct("100s8s8s8s12s20xB100s88x155s")
+"""name, mode, uid, gid, size, typeflag, linkname, prefix (ustar offsets 0, 100, 108, 116, 124, 156, 157, 345)."""
 
 
 class TarFormatError(LayerError):
@@ -47,6 +49,10 @@ def _number(field: bytes) -> int:
     if field and field[0] & 0x80:  # GNU base-256
         value = int.from_bytes(field[1:], "big")
         return value - (1 << (8 * (len(field) - 1))) if field[0] == 0xFF else value
+    try:  # the usual form, "0000644\0": one call instead of a split and a strip
+        return int(field.rstrip(b"\0"), 8)
+    except ValueError:
+        pass
     text = field.split(b"\0", 1)[0].strip(b" ")
     try:
         return int(text, 8) if text else 0
@@ -127,7 +133,7 @@ class TarStream:
         if buf.count(0) == BLOCK:
             return None
         chksum = _number(buf[148:156])
-        if chksum != sum(buf[:148]) + 256 + sum(buf[156:]) and chksum != sum(_SIGNED.unpack(buf)) + 256:
+        if chksum != sum(buf) - sum(buf[148:156]) + 256 and chksum != sum(_SIGNED.unpack(buf)) + 256:
             raise TarFormatError("bad checksum in a tar header")
         return buf
 
@@ -163,19 +169,18 @@ class TarStream:
             yield self._entry(buf, pax, long_name, long_link)
 
     def _entry(self, buf: bytes, pax: dict[str, str], long_name: str | None, long_link: str | None) -> TarHeader:
-        kind = buf[156]
-        name = _text(buf[0:100])
-        size = _number(buf[124:136])
+        raw_name, raw_mode, raw_uid, raw_gid, raw_size, kind, raw_link, raw_prefix = _FIELDS.unpack_from(buf)
+        name = _text(raw_name)
+        size = _number(raw_size)
         if size < 0:
             raise TarFormatError("negative size in a tar header")
         if kind == 0 and name.endswith("/"):
             kind = ord("5")
-        prefix = _text(buf[345:500])
-        if prefix and kind not in _GNU_TYPES:
-            name = f"{prefix}/{name}"
+        if raw_prefix[0] and kind not in _GNU_TYPES:
+            name = f"{_text(raw_prefix)}/{name}"
         header = TarHeader(name=long_name if long_name is not None else name, type=kind,
-                           mode=_number(buf[100:108]), uid=_number(buf[108:116]), gid=_number(buf[116:124]),
-                           size=size, linkname=long_link if long_link is not None else _text(buf[157:257]),
+                           mode=_number(raw_mode), uid=_number(raw_uid), gid=_number(raw_gid),
+                           size=size, linkname=long_link if long_link is not None else _text(raw_link),
                            data_size=size if kind in _DATA_TYPES or kind not in _KNOWN_TYPES else 0)
         data_start = self._r.tell()
         if kind == ord("S"):  # old GNU sparse: logical size after the map, map extensions after the header

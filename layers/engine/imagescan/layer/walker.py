@@ -27,11 +27,14 @@ WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
-_TYPES = {
-    ord("0"): EntryType.FILE, 0: EntryType.FILE, ord("7"): EntryType.FILE, ord("S"): EntryType.FILE,
-    ord("5"): EntryType.DIR, ord("2"): EntryType.SYMLINK, ord("1"): EntryType.HARDLINK, ord("3"): EntryType.CHAR,
-    ord("4"): EntryType.BLOCK, ord("6"): EntryType.FIFO,
+_TYPES: dict[int, str] = {
+    ord("0"): EntryType.FILE.value, 0: EntryType.FILE.value, ord("7"): EntryType.FILE.value,
+    ord("S"): EntryType.FILE.value, ord("5"): EntryType.DIR.value, ord("2"): EntryType.SYMLINK.value,
+    ord("1"): EntryType.HARDLINK.value, ord("3"): EntryType.CHAR.value, ord("4"): EntryType.BLOCK.value,
+    ord("6"): EntryType.FIFO.value,
 }
+_FILE, _SYMLINK, _HARDLINK, _OTHER = (EntryType.FILE.value, EntryType.SYMLINK.value, EntryType.HARDLINK.value,
+                                      EntryType.OTHER.value)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,14 @@ def cache_key_for(diff_id: str, catalogers: Sequence[Cataloger]) -> str:
 
 def normalize(name: str) -> str | None:
     """The image path of a tar member name, without leading slash; None when it escapes the root."""
+    plain = (name[2:] if name.startswith("./") else name).lstrip("/")
+    if "\\" not in plain and "//" not in plain and "/." not in plain and not plain.startswith("."):
+        return plain.rstrip("/")  # the usual name, "usr/bin/env": already normal
+    return normalize_any(name)
+
+
+def normalize_any(name: str) -> str | None:
+    """:func:`normalize` for any name (dot components, backslashes, repeated slashes)."""
     path = posixpath.normpath("/" + name.replace("\\", "/").lstrip("/"))
     if ".." in name.replace("\\", "/").split("/"):
         # normpath of "/a/../../etc" is "/etc": a member that tries to climb is suspicious in any case.
@@ -93,23 +104,22 @@ class _Walk:
             return
         if not path:
             return
-        directory, base = posixpath.split(path)
-        if base == OPAQUE_MARKER:
-            self.opaque.append(directory)
-            return
+        directory, _, base = path.rpartition("/")
         if base.startswith(WHITEOUT_PREFIX):
-            self.whiteouts.append(posixpath.join(directory, base[len(WHITEOUT_PREFIX):]))
+            if base == OPAQUE_MARKER:
+                self.opaque.append(directory)
+            else:
+                self.whiteouts.append(posixpath.join(directory, base[len(WHITEOUT_PREFIX):]))
             return
-        kind = _TYPES.get(info.type, EntryType.OTHER)
+        kind = _TYPES.get(info.type, _OTHER)
         link: str | None = None
-        if kind is EntryType.SYMLINK:
+        if kind == _SYMLINK:
             link = info.linkname
-        elif kind is EntryType.HARDLINK:
+        elif kind == _HARDLINK:
             link = normalize(info.linkname)
         # The row layout of FileEntry.to_row(), built directly: this runs for every entry of every layer.
-        self.entries.append([path, kind.value, info.mode, info.uid, info.gid,
-                             info.size if kind is EntryType.FILE else 0, link])
-        if kind is EntryType.FILE:
+        self.entries.append([path, kind, info.mode, info.uid, info.gid, info.size if kind == _FILE else 0, link])
+        if kind == _FILE:
             wanting = [c for c, wants in self.selectors if wants(path, info.mode)]
             if wanting:
                 self.capture(tar, info, path, wanting)

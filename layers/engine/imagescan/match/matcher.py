@@ -55,8 +55,9 @@ from imagescan.match.targets import (
 from imagescan.models import OS_PACKAGE_TYPES, Package, PackageType
 from imagescan.sbom.purl import package_purl
 from imagescan.versions import Comparator, InvalidVersion, UnknownEcosystem
-from imagescan.vulndb import Advisory, VulnDB
+from imagescan.vulndb.models import Advisory
 from imagescan.vulndb.severity import label_for_score
+from imagescan.vulndb.store import VulnDB
 
 MAX_REFERENCES = 16
 MAX_DETAILS = 1500
@@ -421,6 +422,6 @@ class _Matcher:
 def match_inventory(inventory: Inventory, db: VulnDB, *, cache: MatchCache | None = None) -> MatchResult:
     """Match every package of ``inventory`` against ``db`` (see the module documentation for the rules).
 
-    Never raises for bad package data (it becomes a note); raises :class:`imagescan.vulndb.VulnDBError` when the
+    Never raises for bad package data (it becomes a note); raises :class:`imagescan.vulndb.errors.VulnDBError` when the
     database cannot be read."""
     return _Matcher(inventory, db, cache or MatchCache()).run()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from imagescan.models import OSRelease, Package, PackageType
 from imagescan.versions import Comparator, UnknownEcosystem, comparator_for, semver_npm
-from imagescan.vulndb import ecosystem_for_os
+from imagescan.vulndb.names import ecosystem_for_os
 
 LANGUAGE_ECOSYSTEMS: dict[str, str] = {
     PackageType.PYPI: "PyPI",

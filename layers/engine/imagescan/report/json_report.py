@@ -9,7 +9,7 @@ from imagescan.match.guidance import fix_guidance
 from imagescan.sbom.purl import package_purl
 from imagescan.scan import ImageAnalysis
 from imagescan.secrets.scanner import redact
-from imagescan.vulndb import DbInfo
+from imagescan.vulndb.models import DbInfo
 
 SCHEMA = "imagescan/report/v1"
 
