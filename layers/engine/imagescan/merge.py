@@ -63,12 +63,13 @@ class MergedImage:
 
     def canonical(self, path: str) -> str:
         """``path`` with symlinked directories resolved (the last component is left as it is)."""
-        directory, base = posixpath.split(path.strip("/"))
+        directory, _, base = path.strip("/").rpartition("/")
         if not directory:
             return base
-        if directory not in self._dirs:
-            self._dirs[directory] = self.resolve(directory) or directory
-        return f"{self._dirs[directory]}/{base}"
+        resolved = self._dirs.get(directory)
+        if resolved is None:
+            resolved = self._dirs[directory] = self.resolve(directory) or directory
+        return f"{resolved}/{base}"
 
     def resolve(self, path: str) -> str | None:
         """Follow symlinks in every component of ``path``; None for dangling links and loops."""
