@@ -57,3 +57,13 @@ def test_mask_shape() -> None:
     assert masking.scrub(f"token={run} end") == f"token={run[:4]}***** end"
     assert masking.scrub("token=" + "Zx9" * 10) == "token=" + "Zx9" * 10  # long but repetitive: not a secret
     assert masking.scrub("path=/usr/local/bin/python") == "path=/usr/local/bin/python"
+
+
+def test_a_value_no_rule_accepted_is_masked_in_a_neighbours_preview() -> None:
+    """``gEZbjb8Z8Z8P!0`` is too plain for the generic rule (entropy under its threshold), but it is a password's
+    value: the preview of the secret next to it must not show it, even where the context window cut its key off."""
+    line = b'DB_PASSWORD=gEZbjb8Z8Z8P!0  ; adobe_secret_value = "609ae73362772afc10849f3105ff57c3"\n'
+    (match,) = scan(line)
+    assert match.rule.id == "adobe-client-id"
+    assert "gEZb" not in match.masked and "*****" in match.masked
+    assert match.masked.endswith('adobe_secret_value = "60*****"')

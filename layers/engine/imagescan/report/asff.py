@@ -349,8 +349,9 @@ def _vulnerabilities(finding: Mapping[str, Any], platform: PlatformContext) -> l
     references = [str(r).strip() for r in finding.get("references") or [] if _text(r)]
     if references:
         vuln["ReferenceUrls"] = references[:MAX_REFERENCE_URLS]
-    if isinstance(finding.get("epss"), int | float):
-        vuln["EpssScore"] = float(finding["epss"])
+    epss = finding.get("epss")
+    if isinstance(epss, int | float) and not isinstance(epss, bool) and 0.0 <= epss <= 1.0:  # a probability
+        vuln["EpssScore"] = float(epss)
     return [vuln]
 
 

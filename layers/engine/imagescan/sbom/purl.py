@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
 from packageurl import PackageURL
 
-from imagescan.models import OSRelease, Package, PackageType
+if TYPE_CHECKING:  # the models are only read here: the SBOM writer imports this without loading pydantic
+    from imagescan.models import OSRelease, Package
+
+_OS_TYPES = ("deb", "rpm", "apk")  # PackageType's OS package types (a StrEnum: its members equal these strings)
+_DEFAULT_OS = {"deb": "debian", "apk": "alpine"}
 
 
 def _qualifiers(pkg: Package, os: OSRelease | None) -> dict[str, str]:
@@ -25,17 +32,21 @@ def os_namespace(pkg_type: str, os: OSRelease | None) -> str | None:
     """The purl namespace of an OS package: the distro's os-release ID (``debian``, ``ubuntu``, ``amzn``)."""
     if os and os.id:
         return os.id
-    return {PackageType.DEB: "debian", PackageType.APK: "alpine"}.get(PackageType(pkg_type))
+    return _DEFAULT_OS.get(str(pkg_type))
 
 
 def package_purl(pkg: Package, os: OSRelease | None) -> PackageURL:
-    if pkg.type in (PackageType.DEB, PackageType.RPM, PackageType.APK):
-        return PackageURL(
-            type=str(pkg.type), namespace=os_namespace(str(pkg.type), os), name=pkg.name,
-            version=pkg.version, qualifiers=_qualifiers(pkg, os),
-        )
-    return PackageURL(type=str(pkg.type), namespace=pkg.namespace, name=pkg.name, version=pkg.version,
-                      qualifiers=dict(pkg.qualifiers) or None)
+    if pkg.type in _OS_TYPES:
+        namespace, qualifiers = os_namespace(str(pkg.type), os), _qualifiers(pkg, os)
+    else:
+        namespace, qualifiers = pkg.namespace, dict(pkg.qualifiers)
+    name = pkg.name
+    if not name.strip(" \t\r\n/"):
+        # packageurl strips blanks and slashes from a name and cannot write an empty one: a package database
+        # that names a package "/" keeps its package, under the percent-encoded name.
+        name = quote(name, safe="") or "%00"
+    return PackageURL(type=str(pkg.type), namespace=namespace, name=name, version=pkg.version,
+                      qualifiers=qualifiers or None)
 
 
 def image_purl(name: str, digest: str, repository_url: str | None = None) -> PackageURL:

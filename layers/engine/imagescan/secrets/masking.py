@@ -32,6 +32,13 @@ CONTEXT_AFTER = 16
 ELLIPSIS = "…"
 
 _RUN = re.compile(r"[A-Za-z0-9+/_\-]{20,}={0,2}")
+_ASSIGNED = re.compile(
+    rb"(?i)(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|private[_-]?key|credential|auth)"
+    rb"[a-z0-9_.\-]{0,30}[\"']?[ \t]*(?::=|=>|=|:)[ \t]*[\"'`]?([^\s\"'`,;]{4,})")
+"""A value assigned to a secret-sounding name: masked in any preview's context even when no rule took it for a
+credential (too short, too plain), because a neighbouring secret's preview would otherwise show it."""
+KEY_LOOKBEHIND = 100
+"""How far before the context window an assignment's key may start."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PIECES = re.compile(r"[/._\-+]")
 
@@ -84,9 +91,15 @@ def preview(data: bytes, anchor: int, start: int, end: int, spans: Sequence[Span
     if line_end < 0:
         line_end = len(data)
     hi = max(end, min(line_end, end + CONTEXT_AFTER))
+    shown = [sp for sp in spans if sp[0] < hi and sp[1] > lo]
+    scan_from = max(line_start, lo - KEY_LOOKBEHIND)
+    for m in _ASSIGNED.finditer(data, scan_from, hi):
+        s, e = m.span(1)
+        if s < hi and e > lo and not any(s < se and ss < e for ss, se, _ in spans):
+            shown.append((s, e, 0))
     pieces: list[str] = [ELLIPSIS] if lo > line_start else []
     pos = lo
-    for s, e, reveal in sorted(sp for sp in spans if sp[0] < hi and sp[1] > lo):
+    for s, e, reveal in sorted(shown):
         if s > pos:
             pieces.append(scrub(_text(data[pos:s])))
         if e > pos:
