@@ -27,6 +27,14 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 Handler = Callable[[dict[str, Any], Any], Any]
+_running = threading.local()
+
+
+def current_function() -> str | None:
+    """The function whose handler this thread is running (None outside a handler): the principal
+    :mod:`localpipeline.iam` decides for, as each function has its own execution role in AWS."""
+    name = getattr(_running, "function", None)
+    return name if isinstance(name, str) else None
 Invoke = Callable[[LambdaSimpleBackend, str, "str | None", Any, Any, dict[str, str]], bytes]
 
 
@@ -96,6 +104,7 @@ class Dispatcher:
         with self._lock:
             self.calls.append(call)
         started = time.perf_counter()
+        outer, _running.function = current_function(), name
         try:
             call.result = handler(event, FakeContext(name, self.memory.get(name, 1024)))
         except Exception as exc:  # what Lambda does with an unhandled exception
@@ -104,6 +113,7 @@ class Dispatcher:
             return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
         finally:
             call.seconds = time.perf_counter() - started
+            _running.function = outer
         return json.dumps(call.result).encode()
 
     def invoke(self, function_name: str, event: dict[str, Any]) -> Any:

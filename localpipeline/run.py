@@ -3,9 +3,12 @@
 :func:`local_aws` starts moto (Step Functions executing, Lambda without Docker), creates ``template.yaml``'s
 resources in it (:func:`localpipeline.stack.deploy`), enables Security Hub, starts the registry that stands in for
 the ECR host, installs the pipeline with the registry mapping, and routes moto's Lambda invokes to the real
-handlers. :meth:`LocalAws.scan` delivers an ECR push event through the push rule's pattern to the push function,
-waits for the execution and reports what it left in S3, DynamoDB and Security Hub, with the Lambda time and state
-transitions it cost.
+handlers. With ``registry_accounts``, each of those accounts also gets ``registry-account.yaml``'s resources (its
+read role, its forwarding rule) and a registry of its own that admits only credentials acting in that account,
+and access is decided as AWS would (:mod:`localpipeline.accounts`). :meth:`LocalAws.scan` delivers an ECR push
+event (from the scanner's account, or forwarded from a registry account) through the rules' patterns and the
+event bus policy to the push function, waits for the execution and reports what it left in S3, DynamoDB and
+Security Hub, with the Lambda time and state transitions it cost.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ import os
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -28,17 +31,22 @@ import boto3
 import moto  # noqa: F401 - before any boto3 session exists, so that every client is mocked
 from moto import mock_aws
 
-from imagescan.aws import clients, pipeline, s3io
+from imagescan.aws import clients, identity, pipeline, s3io
 from imagescan.aws.findings_store import OPEN, FindingsStore
+from imagescan.aws.observability import metrics
 from imagescan.aws.pipeline import Pipeline, registry_opener
+from imagescan.aws.registry_access import RegistryAccess
 from imagescan.aws.settings import Settings
+from imagescan.aws.trigger import registry_host
+from localpipeline.accounts import AccessLog, Accounts, token_password
 from localpipeline.ecr import PushedImage, Registry, start_registry
+from localpipeline.iam import bus_allows, statements_of
 from localpipeline.lambdas import Dispatcher, dispatching, load_handler
-from localpipeline.stack import ACCOUNT, Stack, deploy
+from localpipeline.stack import ACCOUNT, REGISTRY_TEMPLATE, Stack, account_session, deploy, load_template
 
 REGION = "us-east-1"
-ECR_HOST = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
-ECR_PASSWORD = f"{ACCOUNT}-auth-token"
+ECR_HOST = registry_host(ACCOUNT, REGION)
+ECR_PASSWORD = token_password(ACCOUNT)
 """The password inside moto's ECR authorization token (``AWS:<account>-auth-token``)."""
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 BASE_ENV = {
@@ -62,8 +70,8 @@ class ExecutionTimeout(Exception):
 
 
 def push_event(repository: str, digest: str, tag: str | None = "latest", *, event_id: str | None = None,
-               manifest_media_type: str | None = None) -> dict[str, Any]:
-    """An ``ECR Image Action`` push event as EventBridge delivers it."""
+               manifest_media_type: str | None = None, account: str = ACCOUNT) -> dict[str, Any]:
+    """An ``ECR Image Action`` push event as EventBridge delivers it (from ``account``'s registry)."""
     detail: dict[str, Any] = {"result": "SUCCESS", "repository-name": repository, "image-digest": digest,
                               "action-type": "PUSH"}
     if tag:
@@ -71,17 +79,37 @@ def push_event(repository: str, digest: str, tag: str | None = "latest", *, even
     if manifest_media_type:
         detail["manifest-media-type"] = manifest_media_type
     return {"version": "0", "id": event_id or str(uuid.uuid4()), "detail-type": "ECR Image Action",
-            "source": "aws.ecr", "account": ACCOUNT, "region": REGION, "resources": [],
+            "source": "aws.ecr", "account": account, "region": REGION, "resources": [],
             "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "detail": detail}
 
 
-def matches_push_rule(stack: Stack, event: Mapping[str, Any]) -> bool:
-    """Whether EventBridge would send ``event`` to the push function (the ``EcrPushRule`` pattern; moto's
-    ``test_event_pattern`` API is a no-op, its rule matcher is not)."""
+def matches_rule(stack: Stack, rule: str, event: Mapping[str, Any]) -> bool:
+    """Whether ``event`` matches the pattern of the stack's rule (moto's ``test_event_pattern`` API is a no-op,
+    its rule matcher is not)."""
     from moto.events.models import EventPattern
 
-    pattern = stack.rules["EcrPushRule"]["EventPattern"]
+    pattern = stack.rules[rule]["EventPattern"]
     return bool(EventPattern.load(json.dumps(pattern)).matches_event(dict(event)))  # type: ignore[arg-type]
+
+
+def matches_push_rule(stack: Stack, event: Mapping[str, Any]) -> bool:
+    """Whether EventBridge would send ``event`` to the push function (the ``EcrPushRule`` pattern)."""
+    return matches_rule(stack, "EcrPushRule", event)
+
+
+def forwarded(companion: Stack, scanner: Stack, event: Mapping[str, Any]) -> str | None:
+    """Why a registry account's event does not reach the scanner's default bus (None when it does): its
+    forwarding rule (``registry-account.yaml``) must match it and target that bus, and the scanner's bus policy
+    must let the account put it."""
+    if not matches_rule(companion, "ForwardPushesRule", event):
+        return "the registry account's forwarding rule does not match it"
+    targets = {str(t.get("Arn")) for t in companion.rules["ForwardPushesRule"]["Targets"]}
+    if scanner.default_bus_arn not in targets:
+        return f"the forwarding rule targets {sorted(targets)}, not {scanner.default_bus_arn}"
+    statements = [s for policy in scanner.bus_policies.values() for s in statements_of(policy)]
+    if not bus_allows(statements, scanner.default_bus_arn, companion.account, event):
+        return f"the scanner's event bus policy does not let account {companion.account} put it"
+    return None
 
 
 @dataclass
@@ -90,8 +118,17 @@ class LocalAws:
 
     stack: Stack
     dispatcher: Dispatcher
-    registry: Registry
+    registries: dict[str, Registry]
+    """Registry host → the local registry standing in for it (the scanner's account, each registry account)."""
     work: Path
+    companions: dict[str, Stack] = field(default_factory=dict)
+    """Registry account → its ``registry-account.yaml`` stack."""
+    access: AccessLog = field(default_factory=AccessLog)
+
+    @property
+    def registry(self) -> Registry:
+        """The scanner account's registry."""
+        return self.registries[ECR_HOST]
 
     @property
     def settings(self) -> Settings:
@@ -100,11 +137,25 @@ class LocalAws:
     def function(self, code_dir: str) -> str:
         return self.stack.function_name(code_dir)
 
+    def registry_for(self, account: str = ACCOUNT) -> Registry:
+        return self.registries[registry_host(account, REGION)]
+
+    def ecr(self, account: str = ACCOUNT) -> Any:
+        """An ECR client acting in ``account`` (to push images there)."""
+        return account_session(REGION, account).client("ecr")
+
     def push_event(self, repository: str, digest: str, tag: str | None = "latest", **kw: Any) -> dict[str, Any]:
         return push_event(repository, digest, tag, **kw)
 
     def deliver(self, event: dict[str, Any]) -> dict[str, Any]:
-        """What EventBridge does with an event: match the push rule's pattern, invoke the push function."""
+        """What EventBridge does with an event: another account's through its forwarding rule and the scanner's bus
+        policy, then the push rule's pattern, then the push function."""
+        account = str(event.get("account"))
+        if account != self.stack.account:
+            companion = self.companions.get(account)
+            reason = forwarded(companion, self.stack, event) if companion else "the account forwards no events"
+            if reason:
+                return {"matched": False, "not_forwarded": reason}
         if not matches_push_rule(self.stack, event):
             return {"matched": False}
         result: dict[str, Any] = self.dispatcher.invoke(self.function("on_push"), event)
@@ -137,16 +188,20 @@ class LocalAws:
 
     # -- one scan
 
-    def scan(self, pushed: PushedImage, timeout: float = 600.0) -> dict[str, Any]:
-        """Deliver the push of ``pushed``, wait for its execution, and report what it did."""
+    def scan(self, pushed: PushedImage, timeout: float = 600.0, account: str = ACCOUNT) -> dict[str, Any]:
+        """Deliver the push of ``pushed`` (into ``account``'s registry), wait for its execution, and report what it
+        did."""
         self.dispatcher.reset()
-        event = self.push_event(pushed.repository, pushed.digest, pushed.tag, manifest_media_type=pushed.media_type)
+        event = self.push_event(pushed.repository, pushed.digest, pushed.tag, manifest_media_type=pushed.media_type,
+                                account=account)
         started = self.deliver(event)
         run: dict[str, Any] = {"image": {"repository": pushed.repository, "digest": pushed.digest, "tag": pushed.tag,
-                                         "reference": pushed.reference}}
+                                         "reference": pushed.reference, "account": account}}
         arn = started.get("execution_arn")
         if not arn:
-            run["execution"] = {"status": "NOT_STARTED", "reason": started.get("skipped") or "no rule matched"}
+            reason = (started.get("refused") or started.get("skipped") or started.get("not_forwarded")
+                      or "no rule matched")
+            run["execution"] = {"status": "NOT_STARTED", "reason": reason}
             return run
         described = self.wait(arn, timeout)
         output = json.loads(described.get("output") or "{}")
@@ -160,7 +215,7 @@ class LocalAws:
         run["sbom"] = self._sboms(result if isinstance(result, dict) else {})
         run["database_built_at"] = sorted({str(p.get("database_built_at")) for p in result.get("platforms") or []
                                            if p.get("database_built_at")}) if isinstance(result, dict) else []
-        run["findings"] = self.findings(pushed.repository, pushed.digest)
+        run["findings"] = self.findings(pushed.repository, pushed.digest, account)
         run["cost"] = self.cost(self.history(arn))
         return run
 
@@ -175,26 +230,26 @@ class LocalAws:
         return {"s3_key": platforms[0]["s3_key"] if platforms else None,
                 "components": sum(p["components"] for p in platforms), "platforms": platforms}
 
-    def findings(self, repository: str, digest: str) -> dict[str, Any]:
+    def findings(self, repository: str, digest: str, account: str = ACCOUNT) -> dict[str, Any]:
         """The image's findings: open ones in the findings table, active and archived ones in Security Hub, and a
         fingerprint of the table's items (finding, status, content, when it last changed)."""
         settings = self.settings
         items = FindingsStore(pipeline.current().dynamodb, settings.findings_table).items(
-            f"{ECR_HOST}/{repository}@{digest}")
+            f"{registry_host(account, REGION)}/{repository}@{digest}")
         open_items = [i for i in items if i.get("status") == OPEN]
         state = sorted([str(i["finding_id"]), str(i.get("status")), str(i.get("content_hash")),
                         str(i.get("changed_at"))] for i in items)
-        hub = Counter(f.get("RecordState") for f in self._hub_findings(repository, digest))
+        hub = Counter(f.get("RecordState") for f in self._hub_findings(repository, digest, account))
         return {"dynamodb": len(open_items), "dynamodb_resolved": len(items) - len(open_items),
                 "securityhub_active": hub["ACTIVE"], "securityhub_archived": hub["ARCHIVED"],
                 "by_kind": dict(sorted(Counter(str(i.get("kind")) for i in open_items).items())),
                 "fingerprint": hashlib.sha256(json.dumps(state).encode()).hexdigest()}
 
-    def _hub_findings(self, repository: str, digest: str) -> list[dict[str, Any]]:
+    def _hub_findings(self, repository: str, digest: str, account: str) -> list[dict[str, Any]]:
         if not settings_flag(self.stack.parameters.get("SecurityHubEnabled", "true")):
             return []
         hub = boto3.client("securityhub", region_name=REGION)
-        suffix = f":repository/{repository}/{digest}"
+        suffix = f":{account}:repository/{repository}/{digest}"
         found = []
         for page in hub.get_paginator("get_findings").paginate():  # moto ignores Filters: select here
             for finding in page["Findings"]:
@@ -251,29 +306,62 @@ def cost_summary(runs: list[dict[str, Any]], rounds: int) -> dict[str, Any]:
     return summary
 
 
+def with_registry_accounts(parameters: Mapping[str, str] | None, accounts: Sequence[str]) -> dict[str, str]:
+    """The scanner's parameters with ``accounts`` added to ``RegistryAccounts``."""
+    values = dict(parameters or {})
+    listed = [a for a in values.get("RegistryAccounts", "").split(",") if a]
+    if accounts:
+        values["RegistryAccounts"] = ",".join(dict.fromkeys([*listed, *accounts]))
+    return values
+
+
+def deploy_registry_account(scanner: Stack, account: str) -> Stack:
+    """``registry-account.yaml`` in ``account``, for the scanner: its read role and its forwarding rule."""
+    parameters = {"ScannerAccountId": scanner.account, "RepositoryPrefix": scanner.parameters["RepositoryPrefix"],
+                  "RoleName": scanner.parameters["RegistryAccessRoleName"]}
+    return deploy(name=f"{scanner.name}-registry", region=scanner.region, parameters=parameters,
+                  template=load_template(REGISTRY_TEMPLATE), account=account)
+
+
 @contextmanager
-def local_aws(work: Path, parameters: Mapping[str, str] | None = None,
-              stack_name: str = "imagescan-local") -> Iterator[LocalAws]:
-    """The pipeline deployed in moto, for the duration of the block (the environment is restored after)."""
+def local_aws(work: Path, parameters: Mapping[str, str] | None = None, stack_name: str = "imagescan-local",
+              registry_accounts: Sequence[str] = ()) -> Iterator[LocalAws]:
+    """The pipeline deployed in moto, for the duration of the block (the environment is restored after).
+    ``registry_accounts`` get ``registry-account.yaml`` and a registry each, and are added to
+    ``RegistryAccounts`` (an account listed in ``parameters`` only is listed without its companion)."""
     with ExitStack() as stack_ctx:
         stack_ctx.enter_context(mock.patch.dict(os.environ, BASE_ENV))
         os.environ.pop("AWS_PROFILE", None)
         clients.reset()
+        identity.forget()
         stack_ctx.callback(clients.reset)
+        stack_ctx.callback(identity.forget)
+        stack_ctx.callback(metrics.clear_metrics)  # disabled metrics are buffered, never flushed
         stack_ctx.callback(pipeline.install, None)
         stack_ctx.enter_context(mock_aws(config=MOTO_CONFIG))
-        stack = deploy(name=stack_name, region=REGION, parameters=parameters)
+        stack = deploy(name=stack_name, region=REGION,
+                       parameters=with_registry_accounts(parameters, registry_accounts))
+        companions = {account: deploy_registry_account(stack, account) for account in registry_accounts}
         os.environ.update(stack.environment)
         if settings_flag(stack.parameters.get("SecurityHubEnabled", "true")):
             boto3.client("securityhub", region_name=REGION).enable_security_hub()
-        registry = start_registry(work / "registry", "AWS", ECR_PASSWORD)
-        stack_ctx.callback(registry.stop)
-        pipeline.install(Pipeline(settings=Settings.from_env(), s3=clients.s3(), dynamodb=clients.dynamodb(),
-                                  open_source=registry_opener({ECR_HOST: registry.url}), db_directory=work / "db"))
+        registries: dict[str, Registry] = {}
+        for account in (ACCOUNT, *companions):
+            registry = start_registry(work / f"registry-{account}", "AWS", token_password(account))
+            stack_ctx.callback(registry.stop)
+            registries[registry_host(account, REGION)] = registry
+        accounts = Accounts(stack)
+        stack_ctx.enter_context(accounts.enforcing())
+        settings = Settings.from_env()
+        access = RegistryAccess.from_settings(settings)
+        endpoints = {host: registry.url for host, registry in registries.items()}
+        pipeline.install(Pipeline(settings=settings, s3=clients.s3(), dynamodb=clients.dynamodb(),
+                                  open_source=registry_opener(endpoints, access), registry_access=access,
+                                  db_directory=work / "db"))
         handlers = {stack.names[logical]: load_handler(directory).handler
                     for logical, directory in stack.functions.items()}
         dispatcher = stack_ctx.enter_context(dispatching(Dispatcher(handlers, dict(stack.memory))))
-        yield LocalAws(stack, dispatcher, registry, work)
+        yield LocalAws(stack, dispatcher, registries, work, companions, accounts.log)
 
 
 def upload_database(aws: LocalAws, path: Path) -> str:

@@ -1,12 +1,16 @@
-"""The resources of ``template.yaml``, created in moto from the template itself (not from a hand-written copy).
+"""The resources of ``template.yaml`` (and of ``registry-account.yaml``), created in moto from the templates
+themselves (not from a hand-written copy).
 
-:func:`deploy` reads the template with cfn-lint's decoder, evaluates parameters, conditions and the intrinsic
-functions the template uses (Ref, Fn::GetAtt, Fn::Sub, Fn::If, Fn::Equals, Fn::Not), and creates what a run of
-the pipeline touches: the bucket, the DynamoDB tables (keys, indexes, TTL), the queues, one Lambda function per
-``AWS::Serverless::Function`` (dispatched in-process to the real handler, see :mod:`localpipeline.lambdas`) and the
-state machine from ``DefinitionUri`` with its ``DefinitionSubstitutions``. Event rules are kept as resolved
-patterns to match events against. Alarms, log groups, the dashboard and IAM are not created (moto does not run
-them); :attr:`Stack.skipped` lists them.
+:func:`deploy` reads a template with cfn-lint's decoder, evaluates parameters, conditions (a resource whose
+``Condition`` is false is not created) and the intrinsic functions the templates use (Ref, Fn::GetAtt, Fn::Sub,
+Fn::If, Fn::Equals, Fn::Not, Fn::Join, Fn::Split, Fn::Select, and ``Fn::ForEach`` of the
+``AWS::LanguageExtensions`` transform), and creates what a run of the pipeline touches: the bucket, the DynamoDB
+tables (keys, indexes, TTL), the queues, IAM roles, one Lambda function per ``AWS::Serverless::Function``
+(dispatched in-process to the real handler, see :mod:`localpipeline.lambdas`) and the state machine from
+``DefinitionUri`` with its ``DefinitionSubstitutions``, in the account asked for (moto keeps one backend per
+account). Event rules, IAM policies and event bus policies are kept resolved (:attr:`Stack.rules`,
+:attr:`Stack.policies`, :attr:`Stack.bus_policies`) for :mod:`localpipeline.iam` to decide with. Alarms, log
+groups and the dashboard are not created (moto does not run them); :attr:`Stack.skipped` lists them.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import uuid
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,8 +30,11 @@ from cfnlint.decode import decode  # type: ignore[import-untyped]
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "template.yaml"
+REGISTRY_TEMPLATE = REPO / "registry-account.yaml"
 ACCOUNT = "123456789012"
+"""moto's default account: the scanner's."""
 _NO_VALUE = object()
+_FOR_EACH = "Fn::ForEach::"
 
 
 class TemplateError(Exception):
@@ -41,12 +49,41 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     return plain
 
 
+def account_session(region: str, account: str = ACCOUNT) -> boto3.session.Session:
+    """A session whose moto requests act in ``account`` (moto's ``x-moto-account-id`` header): the harness's
+    own way into another account, without STS."""
+    session = boto3.session.Session(region_name=region)
+    if account != ACCOUNT:
+        def add_header(request: Any, **_: Any) -> None:
+            request.headers["x-moto-account-id"] = account
+
+        session.events.register("before-sign", add_header)
+    return session
+
+
+def _replace_identifier(value: Any, identifier: str, item: str) -> Any:
+    """A ``Fn::ForEach`` fragment with ``${identifier}`` (and ``&{identifier}``, alphanumerics only) replaced."""
+    plain = re.sub(r"[^A-Za-z0-9]", "", item)
+
+    def text(s: str) -> str:
+        return s.replace("${" + identifier + "}", item).replace("&{" + identifier + "}", plain)
+
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, list):
+        return [_replace_identifier(v, identifier, item) for v in value]
+    if isinstance(value, dict):
+        return {text(k): _replace_identifier(v, identifier, item) for k, v in value.items()}
+    return value
+
+
 @dataclass
 class Stack:
     name: str
     region: str
     template: dict[str, Any]
     parameters: dict[str, str]
+    account: str = ACCOUNT
     conditions: dict[str, bool] = field(default_factory=dict)
     physical: dict[str, str] = field(default_factory=dict)
     """Logical id → what ``Ref`` gives (a name or an ARN)."""
@@ -60,8 +97,35 @@ class Stack:
     memory: dict[str, int] = field(default_factory=dict)
     """Function name → its configured memory (MB): ``MemorySize``, else the Globals' one."""
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Logical id → resolved event pattern (or schedule) of each EventBridge rule."""
+    """Logical id → resolved event pattern (or schedule) and targets of each EventBridge rule."""
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Logical id → resolved properties of each ``AWS::IAM::Policy`` (``Roles``, ``PolicyDocument``)."""
+    bus_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Logical id → resolved properties of each ``AWS::Events::EventBusPolicy``."""
     skipped: list[str] = field(default_factory=list)
+    static: bool = False
+    """Evaluated only (:func:`evaluate`): a reference to a resource resolves to ``<LogicalId>`` (``Ref``) or
+    ``<LogicalId.Attribute>`` (``Fn::GetAtt``), as nothing was created."""
+
+    # -- the resources as CloudFormation would create them
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        """The template's resources with ``Fn::ForEach`` expanded and those whose condition is false left out."""
+        expanded = self._expand(self.template["Resources"])
+        return {k: v for k, v in expanded.items()
+                if "Condition" not in v or self.conditions[str(v["Condition"])]}
+
+    def _expand(self, section: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in section.items():
+            if not key.startswith(_FOR_EACH):
+                out[key] = value
+                continue
+            identifier, collection, fragment = value
+            for item in self.resolve(collection):
+                out.update(self._expand(_replace_identifier(fragment, identifier, str(item))))
+        return out
 
     # -- intrinsic functions
 
@@ -88,20 +152,38 @@ class Stack:
                 return str(left) == str(right)
             if key == "Fn::Not":
                 return not self.resolve(arg[0])
+            if key == "Fn::Join":
+                delimiter, items = arg
+                return str(delimiter).join(str(v) for v in self.resolve(items))
+            if key == "Fn::Split":
+                delimiter, text = arg
+                return str(self.resolve(text)).split(str(delimiter))
+            if key == "Fn::Select":
+                index, items = arg
+                return self.resolve(items)[int(self.resolve(index))]
             if key == "Condition":
                 return self.conditions[arg]
         out = {k: self.resolve(v) for k, v in value.items()}
         return {k: v for k, v in out.items() if v is not _NO_VALUE}
 
+    @property
+    def stack_id(self) -> str:
+        guid = uuid.uuid5(uuid.NAMESPACE_URL, f"{self.account}/{self.region}/{self.name}")
+        return f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{self.name}/{guid}"
+
     def _ref(self, name: str) -> Any:
-        pseudo = {"AWS::Region": self.region, "AWS::AccountId": ACCOUNT, "AWS::StackName": self.name,
-                  "AWS::Partition": "aws", "AWS::NoValue": _NO_VALUE, "AWS::URLSuffix": "amazonaws.com"}
+        pseudo = {"AWS::Region": self.region, "AWS::AccountId": self.account, "AWS::StackName": self.name,
+                  "AWS::StackId": self.stack_id, "AWS::Partition": "aws", "AWS::NoValue": _NO_VALUE,
+                  "AWS::URLSuffix": "amazonaws.com"}
         if name in pseudo:
             return pseudo[name]
         if name in self.parameters:
-            return self.parameters[name]
+            kind = self.template.get("Parameters", {}).get(name, {}).get("Type")
+            return self.parameters[name].split(",") if kind == "CommaDelimitedList" else self.parameters[name]
         if name in self.physical:
             return self.physical[name]
+        if self.static:
+            return f"<{name}>"
         raise TemplateError(f"Ref {name}: not created (yet)")
 
     def _get_att(self, logical: str, attribute: str) -> str:
@@ -109,6 +191,8 @@ class Stack:
             return self.arns[logical]
         if attribute in ("Name", "QueueName") and logical in self.names:
             return self.names[logical]
+        if self.static:
+            return f"<{logical}.{attribute}>"
         raise TemplateError(f"GetAtt {logical}.{attribute}: not available")
 
     def _sub(self, arg: Any) -> str:
@@ -145,6 +229,24 @@ class Stack:
                 return self.names[logical]
         raise KeyError(code_dir)
 
+    def function_role_arn(self, function_name: str) -> str:
+        """The execution role SAM generates for a function (``<LogicalId>Role``, under its ``RolePath``)."""
+        logical = next(k for k, v in self.names.items() if v == function_name and k in self.functions)
+        return self.arns[f"{logical}Role"]
+
+    def role_statements(self, role_name: str) -> list[dict[str, Any]]:
+        """The statements of every ``AWS::IAM::Policy`` attached to the role ``role_name``."""
+        statements: list[dict[str, Any]] = []
+        for policy in self.policies.values():
+            if role_name in policy.get("Roles", []):
+                found = policy["PolicyDocument"]["Statement"]
+                statements += found if isinstance(found, list) else [found]
+        return statements
+
+    @property
+    def default_bus_arn(self) -> str:
+        return f"arn:aws:events:{self.region}:{self.account}:event-bus/default"
+
 
 def _table_args(props: Mapping[str, Any]) -> dict[str, Any]:
     args: dict[str, Any] = {
@@ -171,22 +273,34 @@ def _zip(directory: Path) -> bytes:
     return buffer.getvalue()
 
 
+def _create_role(iam: Any, stack: Stack, logical: str, props: Mapping[str, Any]) -> None:
+    role = str(props.get("RoleName") or f"{stack.name}-{logical}")[:64]
+    args: dict[str, Any] = {"RoleName": role, "Path": props.get("Path", "/"),
+                            "AssumeRolePolicyDocument": json.dumps(props["AssumeRolePolicyDocument"])}
+    if props.get("MaxSessionDuration"):
+        args["MaxSessionDuration"] = int(props["MaxSessionDuration"])
+    arn = iam.create_role(**args)["Role"]["Arn"]
+    for policy in props.get("Policies", []):
+        iam.put_role_policy(RoleName=role, PolicyName=policy["PolicyName"],
+                            PolicyDocument=json.dumps(policy["PolicyDocument"]))
+    stack.physical[logical], stack.arns[logical] = role, arn
+
+
 def deploy(name: str = "imagescan-test", region: str = "us-east-1", parameters: Mapping[str, str] | None = None,
-           template: dict[str, Any] | None = None) -> Stack:
-    """Create the template's resources in the active moto backend."""
-    template = template or load_template()
-    values = {k: str(v.get("Default", "")) for k, v in template.get("Parameters", {}).items()}
-    values.update(parameters or {})
-    stack = Stack(name=name, region=region, template=template, parameters=values)
-    for condition, expression in template.get("Conditions", {}).items():
-        stack.conditions[condition] = bool(stack.resolve(expression))
-    resources: dict[str, Any] = template["Resources"]
-    session = boto3.session.Session(region_name=region)
+           template: dict[str, Any] | None = None, account: str = ACCOUNT) -> Stack:
+    """Create the template's resources in the active moto backend, in ``account``."""
+    stack = evaluate(name, region, parameters, template, account)
+    stack.static = False
+    resources = stack.resources
+    session = account_session(region, account)
     s3, dynamodb, sqs = session.client("s3"), session.client("dynamodb"), session.client("sqs")
     lam, sfn, iam = session.client("lambda"), session.client("stepfunctions"), session.client("iam")
-    role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
+    functions = [(k, v) for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"]
+    role = ""  # the one role moto's functions and state machine are created with
+    if functions or any(v["Type"] == "AWS::Serverless::StateMachine" for v in resources.values()):
+        role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
 
     def by_type(kind: str) -> list[tuple[str, dict[str, Any]]]:
         return [(k, v) for k, v in resources.items() if v["Type"] == kind]
@@ -207,16 +321,21 @@ def deploy(name: str = "imagescan-test", region: str = "us-east-1", parameters: 
         queue = f"{name}-{logical}"
         url = sqs.create_queue(QueueName=queue)["QueueUrl"]
         stack.physical[logical], stack.names[logical] = url, queue
-        stack.arns[logical] = f"arn:aws:sqs:{region}:{ACCOUNT}:{queue}"
+        stack.arns[logical] = f"arn:aws:sqs:{region}:{account}:{queue}"
+    for logical, resource in by_type("AWS::IAM::Role"):
+        _create_role(iam, stack, logical, stack.resolve(resource["Properties"]))
     # Functions first without the state machine ARN (the push function needs it: set once it exists).
-    globals_function = template.get("Globals", {}).get("Function", {})
+    globals_function = stack.template.get("Globals", {}).get("Function", {})
     globals_env = globals_function.get("Environment", {}).get("Variables", {})
-    functions = by_type("AWS::Serverless::Function")
     for logical, resource in functions:
         function = f"{name}-{logical}"
-        arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{function}"
+        arn = f"arn:aws:lambda:{region}:{account}:function:{function}"
         stack.physical[logical], stack.arns[logical], stack.names[logical] = function, arn, function
         stack.functions[logical] = str(REPO / resource["Properties"]["CodeUri"])
+        # The execution role SAM generates (not created: every function runs as the harness; see localpipeline.iam).
+        role_name, path = f"{name}-{logical}Role"[:64], str(resource["Properties"].get("RolePath", "/"))
+        stack.physical[f"{logical}Role"] = role_name
+        stack.arns[f"{logical}Role"] = f"arn:aws:iam::{account}:role{path}{role_name}"
     for logical, resource in by_type("AWS::Serverless::StateMachine"):
         props = resource["Properties"]
         substitutions = {k: str(stack.resolve(v)) for k, v in props.get("DefinitionSubstitutions", {}).items()}
@@ -236,12 +355,35 @@ def deploy(name: str = "imagescan-test", region: str = "us-east-1", parameters: 
         lam.create_function(FunctionName=stack.names[logical], Runtime="python3.12", Role=role,
                             Handler="app.handler", Code={"ZipFile": _zip(Path(stack.functions[logical]))},
                             Environment={"Variables": resolved}, Architectures=["arm64"])
+    for logical, resource in by_type("AWS::IAM::Policy"):
+        stack.policies[logical] = stack.resolve(resource["Properties"])
+    for logical, resource in by_type("AWS::Events::EventBusPolicy"):
+        stack.bus_policies[logical] = stack.resolve(resource["Properties"])
     for logical, resource in by_type("AWS::Events::Rule"):
         props = stack.resolve(resource["Properties"])
         stack.rules[logical] = {"EventPattern": props.get("EventPattern"),
-                                "ScheduleExpression": props.get("ScheduleExpression")}
-        stack.arns[logical] = f"arn:aws:events:{region}:{ACCOUNT}:rule/{name}-{logical}"
+                                "ScheduleExpression": props.get("ScheduleExpression"),
+                                "Targets": props.get("Targets", [])}
+        stack.arns[logical] = f"arn:aws:events:{region}:{account}:rule/{name}-{logical}"
     handled = {"AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Serverless::Function",
-               "AWS::Serverless::StateMachine", "AWS::Events::Rule"}
+               "AWS::Serverless::StateMachine", "AWS::Events::Rule", "AWS::IAM::Role", "AWS::IAM::Policy",
+               "AWS::Events::EventBusPolicy"}
     stack.skipped = sorted(f"{k} ({v['Type']})" for k, v in resources.items() if v["Type"] not in handled)
+    return stack
+
+
+def evaluate(name: str = "imagescan-test", region: str = "us-east-1", parameters: Mapping[str, str] | None = None,
+             template: dict[str, Any] | None = None, account: str = ACCOUNT) -> Stack:
+    """The template with its parameters and conditions evaluated, nothing created (:attr:`Stack.resources` is
+    what CloudFormation would create)."""
+    template = template or load_template()
+    declared = template.get("Parameters", {})
+    values = {k: str(v["Default"]) for k, v in declared.items() if "Default" in v}
+    values.update(parameters or {})
+    missing = sorted(k for k in declared if k not in values)
+    if missing:
+        raise TemplateError(f"parameters without a value: {', '.join(missing)}")
+    stack = Stack(name=name, region=region, template=template, parameters=values, account=account, static=True)
+    for condition, expression in template.get("Conditions", {}).items():
+        stack.conditions[condition] = bool(stack.resolve(expression))
     return stack

@@ -1,4 +1,5 @@
-"""EventBridge ``ECR Image Action`` (push) → one scan execution per image, idempotent per repository and digest."""
+"""EventBridge ``ECR Image Action`` (push) → one scan execution per image, idempotent per registry, repository and
+digest; pushes from accounts that are neither this one nor listed in ``REGISTRY_ACCOUNTS`` are refused."""
 
 from __future__ import annotations
 

@@ -103,3 +103,26 @@ def test_repository_names() -> None:
     assert repository_name(parse_reference("oci-archive:/x/My Image.tar")) == "my-image"
     assert repository_name(parse_reference("registry.example/team/app:1")) == "team/app"
     assert repository_name(parse_reference("docker-archive:/x/___.tar")) == "image"
+
+
+def test_images_in_a_registry_account() -> None:
+    """``--registry-account``: the image is pushed into that account, forwarded to the scanner, read as its role."""
+    account = "210987654321"
+    document = local_pipeline(f"oci:{fixture_build.build('small')}", "--registry-account", account)
+    (run,) = document["runs"]
+    assert run["image"]["account"] == account and run["execution"]["status"] == "SUCCEEDED"
+    assert run["layers"]["analyzed"] == 3 and run["findings"]["dynamodb"] == run["findings"]["securityhub_active"] > 0
+    (decision,) = document["access"]["assume_role"]
+    assert decision["role_arn"] == f"arn:aws:iam::{account}:role/imagescan-registry-read"
+    assert decision["refusal"] is None and ":role/imagescan/imagescan-local-" in decision["principal"]
+    assert set(document["access"]["ecr_tokens"]) == {f"{account} -> {account}"}
+
+
+def test_registry_account_must_be_another_account(capsys: pytest.CaptureFixture[str]) -> None:
+    from scripts.local_pipeline import parse_args
+
+    for wrong in ("12345", "123456789012"):
+        with pytest.raises(SystemExit):
+            parse_args(["oci:x", "--registry-account", wrong])
+        assert "--registry-account" in capsys.readouterr().err
+    assert parse_args(["oci:x", "--registry-account", "210987654321"]).registry_account == "210987654321"

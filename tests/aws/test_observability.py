@@ -33,7 +33,9 @@ def test_analyze_handler_emits_metrics_and_correlated_logs(moto_aws: None, monke
     current.layer_cache.put(LayerResult(digest=EVENT["layer"]["digest"], diff_id=diff_id, cache_key=key,
                                         analyzers={"walker": 1}))
     pipeline.install(current)
-    from imagescan.aws.observability import logger
+    from imagescan.aws.observability import logger, metrics
+
+    metrics.clear_metrics()  # what earlier in-process runs buffered while metrics were disabled (never flushed)
 
     logger.setLevel("INFO")
     logged = io.StringIO()

@@ -147,7 +147,7 @@ def test_repeated_push_events_start_one_scan(aws_pipeline: AwsPipeline, small: P
     # The same event delivered again, and a new event for the same repository and digest (a re-push).
     again = aws.deliver(aws.push_event("team/repeat", digest, "v1", event_id="11111111-2222-3333-4444-555555555555"))
     repush = aws.deliver(aws.push_event("team/repeat", digest, "v1"))
-    assert again == repush == {k: first[k] for k in ("scan_id", "execution_arn", "started", "skipped")}
+    assert again == repush == {k: first[k] for k in ("scan_id", "execution_arn", "started", "skipped", "refused")}
     assert _sfn().list_executions(stateMachineArn=aws.stack.state_machine_arn)["executions"] == executions
     assert aws.calls("resolve_image") == 0
 

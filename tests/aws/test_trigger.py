@@ -84,3 +84,35 @@ def test_missing_settings_are_a_configuration_error() -> None:
         Settings.from_env({})
     with pytest.raises(ConfigurationError, match="SCAN_RECORD_DAYS"):
         Settings.from_env({"BUCKET": "b", "SCAN_RECORD_DAYS": "ninety"})
+
+
+def test_pushes_from_other_accounts(moto_aws: None) -> None:
+    """A listed registry account's push is scanned in that account's registry; any other account's is refused:
+    no execution, no scan-state item, and the result says why."""
+    stack = deploy(parameters={"RegistryAccounts": "210987654321"})
+    settings = Settings(bucket=stack.bucket, scan_state_table=stack.table("ScanStateTable"),
+                        state_machine_arn=stack.state_machine_arn, registry_accounts=frozenset({"210987654321"}))
+    sfn, ddb = boto3.client("stepfunctions"), boto3.client("dynamodb")
+    outsider = EcrImageActionEvent.model_validate({**EVENT, "account": "999999999999"})
+    refused = start_scan(outsider, settings, sfn, ddb)
+    assert not refused.started and refused.execution_arn is None and refused.skipped is None
+    assert refused.refused == ("account 999999999999 is neither this scanner's account (123456789012) nor one of "
+                               "its registry accounts (RegistryAccounts: 210987654321)")
+    assert sfn.list_executions(stateMachineArn=settings.state_machine_arn)["executions"] == []
+    assert ddb.scan(TableName=settings.scan_state_table)["Items"] == []
+    listed = EcrImageActionEvent.model_validate({**EVENT, "account": "210987654321"})
+    started = start_scan(listed, settings, sfn, ddb, own_account=lambda: "123456789012")
+    assert started.started and started.refused is None and started.execution_arn
+    request = ScanRequest.model_validate_json(sfn.describe_execution(executionArn=started.execution_arn)["input"])
+    assert request.image.registry == "210987654321.dkr.ecr.us-east-1.amazonaws.com"
+
+
+def test_idempotency_is_per_registry() -> None:
+    """The same repository name and digest in two accounts (or Regions) are two images: two scans."""
+    import jmespath
+
+    from imagescan.aws.trigger import IDEMPOTENCY_KEY
+
+    keys = {json.dumps(jmespath.search(IDEMPOTENCY_KEY, {**EVENT, **change}))
+            for change in ({}, {"account": "210987654321"}, {"region": "eu-west-1"}, {"id": "redelivered"})}
+    assert len(keys) == 3  # the event id is not part of it: a redelivery is the same push

@@ -217,3 +217,22 @@ def test_ecr_token_rejected_twice_is_unauthorized(auth_registry: RegistryServer)
     with registry, pytest.raises(RegistryError) as err:
         registry.fetch_manifest("v2")
     assert err.value.status == 401 and f"registry {HOST} returned 401 Unauthorized" in str(err.value)
+
+
+def test_an_account_client_factory_gets_one_client_per_account_and_region() -> None:
+    """``account_client_factory``: each registry's token is asked for with a client made for its account (another
+    account's credentials, in the pipeline), once per account and Region."""
+    recorder = Recorder()
+    made: list[tuple[str, str]] = []
+
+    def per_account(account: str, region: str) -> Any:
+        made.append((account, region))
+        return recorder(region)
+
+    provider = EcrTokenProvider(account_client_factory=per_account, clock=lambda: MOTO_EXPIRY - 12 * 3600)
+    for host in (HOST, OTHER, HOST, "210987654321.dkr.ecr.eu-west-3.amazonaws.com"):
+        provider.invalidate(host)
+        provider.credentials(host)
+    assert made == [("123456789012", "eu-west-3"), ("210987654321", "us-east-2"), ("210987654321", "eu-west-3")]
+    assert [params["registryIds"] for _, params in recorder.calls] == [
+        ["123456789012"], ["210987654321"], ["123456789012"], ["210987654321"]]

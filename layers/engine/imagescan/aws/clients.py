@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
+from imagescan.aws.roles import AssumedRoleCache
 from imagescan.image.ecr import EcrTokenProvider
 
 if TYPE_CHECKING:
@@ -68,6 +69,21 @@ def _ecr(region: str) -> Any:
 
 
 @cache
+def assumed_roles() -> AssumedRoleCache:
+    """Credentials of roles in other accounts (the registry accounts' read roles), cached per role."""
+    return AssumedRoleCache(sts)
+
+
+@cache
+def ecr(region: str, role_arn: str | None = None) -> Any:
+    """An ECR client in ``region``: with the functions' own credentials, or acting as ``role_arn`` (credentials
+    refreshed from :func:`assumed_roles`); one per Region and role."""
+    session = _session() if role_arn is None else assumed_roles().session(role_arn)
+    client: ECRClient = session.client("ecr", region_name=region, config=RETRY_CONFIG)
+    return client
+
+
+@cache
 def ecr_tokens() -> EcrTokenProvider:
     """ECR registry credentials (GetAuthorizationToken), cached per registry for the container's life."""
     return EcrTokenProvider(client_factory=_ecr)
@@ -75,5 +91,5 @@ def ecr_tokens() -> EcrTokenProvider:
 
 def reset() -> None:
     """Forget every client (tests that replace the AWS backend between cases)."""
-    for factory in (_session, s3, dynamodb, stepfunctions, ecr_tokens, securityhub, sts):
+    for factory in (_session, s3, dynamodb, stepfunctions, ecr_tokens, securityhub, sts, assumed_roles, ecr):
         factory.cache_clear()

@@ -33,6 +33,11 @@ class ImageUnavailableError(PipelineError):
     """The image cannot be scanned: not found, access denied, malformed manifest, too large. Not retried."""
 
 
+class RegistryAccessError(PipelineError):
+    """The image's registry account may not be read: it is neither the pipeline's own account nor one of its
+    registry accounts (``RegistryAccounts``), or that account's read role cannot be assumed. Not retried."""
+
+
 class ConfigurationError(PipelineError):
     """A required setting (environment variable) is missing or invalid. Not retried."""
 

@@ -22,6 +22,7 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 IMAGES_SCANNED = "ImagesScanned"
 SCANS_STARTED = "ScansStarted"
 PUSH_EVENTS_SKIPPED = "PushEventsSkipped"
+PUSH_EVENTS_REFUSED = "PushEventsRefused"
 LAYERS_ANALYZED = "LayersAnalyzed"
 LAYER_CACHE_HITS = "LayerCacheHits"
 LAYERS_FAILED = "LayersFailed"

@@ -2,9 +2,11 @@
 platform. Publishing is in :mod:`imagescan.aws.publish`.
 
 * **resolve** reads the pushed manifest or index from the registry (ECR: ``GetAuthorizationToken``, then the
-  registry API); every platform image of an index is scanned (attestation manifests skipped). Each platform's
-  plan (manifest, config, layers) goes to S3; the state gets the distinct layers (by diff_id, over every
-  platform) for the layer Map, each marked ``cached`` when its result is already in the layer cache.
+  registry API; another account's registry only when that account is allowed, as its read role:
+  :mod:`imagescan.aws.registry_access`); every platform image of an index is scanned (attestation manifests
+  skipped). Each platform's plan (manifest, config, layers) goes to S3; the state gets the distinct layers (by
+  diff_id, over every platform) for the layer Map, each marked ``cached`` when its result is already in the layer
+  cache.
 * **analyze** checks the cache first (another scan may have analysed the layer meanwhile), else streams the layer
   blob from the registry (blob GETs redirect to a pre-signed S3 URL, which the client follows) through the
   layer walker, one layer per invocation, and stores the result under its cache key. A layer that cannot be read
@@ -46,6 +48,7 @@ from imagescan.aws.events import (
 )
 from imagescan.aws.layercache import LayerCache
 from imagescan.aws.observability import LAYER_CACHE_HITS, LAYERS_ANALYZED, count, logger
+from imagescan.aws.registry_access import RegistryAccess
 from imagescan.aws.scanstate import ScanStateTable
 from imagescan.aws.settings import Settings
 from imagescan.catalog.base import Cataloger
@@ -73,15 +76,18 @@ MAX_DISTINCT_LAYERS = 800
 """Layer items the Map gets at most: ~200 bytes each keeps the state well under Step Functions' 256 KiB."""
 
 
-def registry_opener(endpoints: Mapping[str, str] | None = None) -> SourceOpener:
-    """Opens a registry client with ECR credentials from the container's token cache. ``endpoints`` maps a
-    registry host to the ``scheme://host:port`` actually spoken to (a mirror; a local registry in tests)."""
+def registry_opener(endpoints: Mapping[str, str] | None = None, access: RegistryAccess | None = None) -> SourceOpener:
+    """Opens a registry client with ECR credentials from the container's token cache: ``access``'s, which asks
+    for another account's token as that account's read role, else the functions' own credentials for every host.
+    ``endpoints`` maps a registry host to the ``scheme://host:port`` actually spoken to (a mirror; a local
+    registry in tests)."""
     mapping = dict(endpoints or {})
 
     def open_source(ref: ImageReference) -> BlobSource:
         from imagescan.image.registry import RegistryClient
 
-        return RegistryClient(ref, ecr_provider=clients.ecr_tokens(), endpoint=mapping.get(ref.registry or ""))
+        tokens = access.tokens if access is not None else clients.ecr_tokens()
+        return RegistryClient(ref, ecr_provider=tokens, endpoint=mapping.get(ref.registry or ""))
 
     return open_source
 
@@ -117,10 +123,20 @@ class Pipeline:
     """None: :func:`imagescan.checks.registry.default_checks`."""
     db_directory: Path = DEFAULT_DIRECTORY
     limits: Limits = field(default_factory=Limits)
+    registry_access: RegistryAccess | None = None
+    """Which registry accounts may be read (None: :meth:`RegistryAccess.from_settings`). Give ``open_source``
+    the same one (:func:`registry_opener`) so that other accounts are read as their read role."""
 
     @classmethod
     def from_env(cls) -> Pipeline:
-        return cls(settings=Settings.from_env(), s3=clients.s3(), dynamodb=clients.dynamodb())
+        settings = Settings.from_env()
+        access = RegistryAccess.from_settings(settings)
+        return cls(settings=settings, s3=clients.s3(), dynamodb=clients.dynamodb(),
+                   open_source=registry_opener(access=access), registry_access=access)
+
+    @cached_property
+    def access(self) -> RegistryAccess:
+        return self.registry_access or RegistryAccess.from_settings(self.settings)
 
     @cached_property
     def layer_cache(self) -> LayerCache:
@@ -168,6 +184,7 @@ class Pipeline:
                              layers=list(distinct.values()))
 
     def _resolve_images(self, ref: ImageReference) -> list[ResolvedImage]:
+        self.access.check(ref)
         try:
             source = self.open_source(ref)
         except RegistryError as exc:
@@ -204,6 +221,7 @@ class Pipeline:
         return LayerOutcome(cached=False)
 
     def _analyze(self, ref: ImageReference, layer: LayerItem, catalogers: list[Cataloger]) -> LayerResult:
+        self.access.check(ref)
         try:
             source = self.open_source(ref)
         except RegistryError as exc:

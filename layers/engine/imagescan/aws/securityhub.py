@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from imagescan.aws import clients
+from imagescan.aws import clients, identity
 from imagescan.aws.errors import ConfigurationError, PipelineError, TransientError, is_transient
 from imagescan.aws.events import ImageTarget
 from imagescan.aws.findings_store import OPEN, RESOLVED, FindingsStore, stored_finding
@@ -204,25 +204,13 @@ def raise_for(outcome: ImportOutcome) -> None:
 
 # -- account and Region --------------------------------------------------------------------------------------------
 
-_account: str | None = None
-
-
 def caller_account(settings: Settings) -> str:
-    """``AWS_ACCOUNT_ID``, else STS ``GetCallerIdentity`` once per container."""
-    global _account
-    if settings.account_id:
-        return settings.account_id
-    if _account is None:
-        try:
-            _account = str(clients.sts().get_caller_identity()["Account"])
-        except (BotoCoreError, ClientError) as exc:
-            raise TransientError(f"STS GetCallerIdentity: {exc}") from exc
-    return _account
+    """``AWS_ACCOUNT_ID``, else STS ``GetCallerIdentity`` once per container (:mod:`imagescan.aws.identity`)."""
+    return identity.caller_account(settings)
 
 
 def forget_account() -> None:
-    global _account
-    _account = None
+    identity.forget()
 
 
 def image_target(account_id: str, region: str, image: ImageTarget, tags: Iterable[str] = ()) -> AsffTarget:

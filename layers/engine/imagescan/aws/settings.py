@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,6 +17,27 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None or not value.strip():
         return default
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+ACCOUNT_PATTERN = re.compile(r"^[0-9]{12}$")
+ROLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
+DEFAULT_REGISTRY_ACCESS_ROLE = "imagescan-registry-read"
+
+
+def _accounts(env: Mapping[str, str], name: str) -> frozenset[str]:
+    """A comma-separated list of 12-digit account ids (blank items ignored)."""
+    accounts = [item.strip() for item in env.get(name, "").split(",") if item.strip()]
+    for account in accounts:
+        if not ACCOUNT_PATTERN.match(account):
+            raise ConfigurationError(f"{name}: {account!r} is not a 12-digit AWS account id")
+    return frozenset(accounts)
+
+
+def _role_name(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if not ROLE_NAME_PATTERN.match(value):
+        raise ConfigurationError(f"{name}={value!r} is not an IAM role name")
+    return value
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -64,7 +86,13 @@ class Settings:
     region: str = ""
     """The functions' Region (``AWS_REGION``, set by Lambda): Security Hub's Region."""
     account_id: str = ""
-    """The functions' account (``AWS_ACCOUNT_ID`` when set; else asked of STS when Security Hub needs it)."""
+    """The functions' account (``AWS_ACCOUNT_ID`` when set; else asked of STS when it is needed)."""
+    registry_accounts: frozenset[str] = frozenset()
+    """Other accounts whose ECR registries are scanned (``REGISTRY_ACCOUNTS``, comma-separated; the template's
+    ``RegistryAccounts``). Empty: only the functions' own account."""
+    registry_access_role: str = DEFAULT_REGISTRY_ACCESS_ROLE
+    """The read role assumed in each registry account (``REGISTRY_ACCESS_ROLE_NAME``; ``registry-account.yaml``
+    creates it)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -88,6 +116,8 @@ class Settings:
             hub_refresh_days=_int(env, "SECURITY_HUB_REFRESH_DAYS", 30),
             region=(env.get("AWS_REGION", "") or env.get("AWS_DEFAULT_REGION", "")).strip(),
             account_id=env.get("AWS_ACCOUNT_ID", "").strip(),
+            registry_accounts=_accounts(env, "REGISTRY_ACCOUNTS"),
+            registry_access_role=_role_name(env, "REGISTRY_ACCESS_ROLE_NAME", DEFAULT_REGISTRY_ACCESS_ROLE),
         )
 
     def require(self, *names: str) -> None:

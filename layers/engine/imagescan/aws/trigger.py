@@ -1,26 +1,32 @@
 """The push trigger: an ECR ``ECR Image Action`` event → one scan (a Step Functions execution) of that image.
 
-Skipped: anything but a successful push, artifacts that are not container images (signatures, SBOM referrers,
-Helm charts: ``artifact-media-type``), and, unless ``SCAN_UNTAGGED`` is on, untagged image manifests (a multi-arch
-push sends one event per platform manifest, untagged, and one for the tagged index: the index's scan covers every
-platform). Duplicate deliveries are absorbed twice over: the handler is idempotent per repository and digest
-(powertools Idempotency), and the execution name is derived from the event id, so a redelivered event can never
-start a second execution (``ExecutionAlreadyExists`` is taken as "already started").
+Refused (counted as ``PushEventsRefused``): a push from an account that is neither the scanner's own nor listed
+in ``RegistryAccounts`` (the scanner's event bus takes other accounts' events only from the listed ones; this is
+the second line). Skipped: anything but a successful push, artifacts that are not container images (signatures,
+SBOM referrers, Helm charts: ``artifact-media-type``), and, unless ``SCAN_UNTAGGED`` is on, untagged image
+manifests (a multi-arch push sends one event per platform manifest, untagged, and one for the tagged index: the
+index's scan covers every platform). Duplicate deliveries are absorbed twice over: the handler is idempotent per
+registry, repository and digest (powertools Idempotency), and the execution name is derived from the event id,
+so a redelivered event can never start a second execution (``ExecutionAlreadyExists`` is taken as "already
+started").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict
 
+from imagescan.aws import identity
 from imagescan.aws.errors import error_code, from_aws_error
 from imagescan.aws.events import EcrImageActionEvent, ImageTarget, ScanRequest
-from imagescan.aws.observability import PUSH_EVENTS_SKIPPED, SCANS_STARTED, count, logger
+from imagescan.aws.observability import PUSH_EVENTS_REFUSED, PUSH_EVENTS_SKIPPED, SCANS_STARTED, count, logger
+from imagescan.aws.registry_access import account_refusal
 from imagescan.aws.scanstate import ScanStateTable
 from imagescan.aws.settings import Settings
 from imagescan.image.manifest import INDEX_TYPES, MANIFEST_TYPES
@@ -41,6 +47,9 @@ class TriggerResult(BaseModel):
     started: bool = False
     skipped: str | None = None
     """Why no scan was started."""
+    refused: str | None = None
+    """Why the push was refused: it came from an account that is neither this scanner's nor listed in
+    ``RegistryAccounts`` (no scan is started, ``PushEventsRefused`` is counted)."""
 
 
 def registry_host(account: str, region: str) -> str:
@@ -74,7 +83,14 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 
 
 def start_scan(event: EcrImageActionEvent, settings: Settings, sfn: SFNClient, dynamodb: DynamoDBClient,
-               now: dt.datetime | None = None) -> TriggerResult:
+               now: dt.datetime | None = None, own_account: Callable[[], str] | None = None) -> TriggerResult:
+    refused = account_refusal(event.account, settings,
+                              own_account or (lambda: identity.caller_account(settings)))
+    if refused:
+        count(PUSH_EVENTS_REFUSED)
+        logger.warning("push event refused", extra={"reason": refused, "account": event.account,
+                                                    "repository": event.detail.repository_name})
+        return TriggerResult(refused=refused)
     reason = skip_reason(event, settings.scan_untagged)
     if reason:
         count(PUSH_EVENTS_SKIPPED)
@@ -106,8 +122,9 @@ def start_scan(event: EcrImageActionEvent, settings: Settings, sfn: SFNClient, d
     return TriggerResult(scan_id=request.scan_id, execution_arn=arn, started=True)
 
 
-IDEMPOTENCY_KEY = '[detail."repository-name", detail."image-digest"]'
-"""One scan per repository and digest within the idempotency window, however many events arrive."""
+IDEMPOTENCY_KEY = '[account, region, detail."repository-name", detail."image-digest"]'
+"""One scan per registry (account and Region), repository and digest within the idempotency window, however many
+events arrive (two registry accounts may hold a repository of the same name with the same image)."""
 
 
 def idempotency_config(expires_after_seconds: int) -> IdempotencyConfig:

@@ -57,20 +57,24 @@ class EcrTokenProvider:
     """ECR registry credentials, cached per registry host; thread-safe.
 
     ``clock`` returns epoch seconds (``time.time``; injectable for tests), ``client_factory(region)`` makes an
-    ECR client (boto3 by default) and is called at most once per Region.
+    ECR client (boto3 by default) and is called at most once per Region. ``account_client_factory(account,
+    region)``, when given, is used instead, at most once per account and Region: the token of a registry in
+    another account can then be asked for with that account's credentials (an assumed role).
     """
 
     def __init__(
         self,
         *,
         client_factory: Callable[[str], Any] = _boto3_client,
+        account_client_factory: Callable[[str, str], Any] | None = None,
         clock: Callable[[], float] = time.time,
         refresh_margin: float = REFRESH_MARGIN,
     ) -> None:
         self._client_factory = client_factory
+        self._account_client_factory = account_client_factory
         self._clock = clock
         self._refresh_margin = refresh_margin
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
         self._tokens: dict[str, _Cached] = {}
         self._lock = threading.Lock()
 
@@ -90,10 +94,12 @@ class EcrTokenProvider:
         with self._lock:
             self._tokens.pop(registry, None)
 
-    def _client(self, region: str) -> Any:
-        client = self._clients.get(region)
+    def _client(self, account: str, region: str) -> Any:
+        factory = self._account_client_factory
+        key = (account if factory else "", region)
+        client = self._clients.get(key)
         if client is None:
-            client = self._clients[region] = self._client_factory(region)
+            client = self._clients[key] = factory(account, region) if factory else self._client_factory(region)
         return client
 
     def _fetch(self, registry: str, account: str, region: str) -> _Cached:
@@ -101,7 +107,7 @@ class EcrTokenProvider:
 
         where = f"ECR registry {registry} (account {account}, Region {region})"
         try:
-            response = self._client(region).get_authorization_token(registryIds=[account])
+            response = self._client(account, region).get_authorization_token(registryIds=[account])
         except (BotoCoreError, ClientError) as exc:
             raise RegistryError(f"cannot get an authorization token for {where}: {exc}") from exc
         data = response.get("authorizationData") if isinstance(response, dict) else None
