@@ -73,6 +73,19 @@ def test_not_elf_and_damage() -> None:
     assert issubclass(ElfError, CatalogError)
 
 
+def test_one_file_is_read_once_for_every_cataloger_it_is_handed_to() -> None:
+    data = build_elf(SAMPLE)
+    spool = io.BytesIO(data)
+    first = open_elf(spool, len(data))
+    assert first is not None and open_elf(spool, len(data)) is first
+    other = open_elf(io.BytesIO(data), len(data))
+    assert other is not first and other is not None and other.sections == first.sections
+    damaged = io.BytesIO(data[:40])
+    for _ in range(2):  # the error is given to each cataloger, not only the first
+        with pytest.raises(ElfError, match="ELF header truncated"):
+            open_elf(damaged, 40)
+
+
 def test_file_shorter_than_its_stated_size() -> None:
     data = build_elf(SAMPLE)
     elf = open_elf(io.BytesIO(data), len(data))

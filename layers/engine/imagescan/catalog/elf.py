@@ -204,8 +204,29 @@ class ElfFile:
         return out
 
 
+_last: tuple[BinaryIO, int, ElfFile | ElfError | None] | None = None
+"""The last file opened and what it gave: the walker hands one spooled executable to each binary cataloger in
+turn (Go, Rust, runtimes), and the second and third reuse the first one's reading instead of parsing it again."""
+
+
 def open_elf(data: BinaryIO, size: int) -> ElfFile | None:
     """The ELF structure of ``data``; None when it does not start with the ELF magic (a script, a text file)."""
+    global _last
+    last = _last
+    if last is not None and last[0] is data and last[1] == size:
+        found = last[2]
+    else:
+        try:
+            found = _open(data, size)
+        except ElfError as exc:
+            found = exc
+        _last = (data, size, found)
+    if isinstance(found, ElfError):
+        raise found
+    return found
+
+
+def _open(data: BinaryIO, size: int) -> ElfFile | None:
     data.seek(0)
     head = data.read(64)
     if len(head) < 4 or not head.startswith(ELF_MAGIC):
