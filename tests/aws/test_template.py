@@ -275,3 +275,27 @@ def test_the_registry_account_template_trusts_only_the_scanner_functions() -> No
     forward = registry.resolve(registry.resources["ForwardPushesRole"]["Properties"])
     (put,) = forward["Policies"][0]["PolicyDocument"]["Statement"]
     assert put["Action"] == "events:PutEvents" and put["Resource"] == target["Arn"]
+
+
+def test_the_dashboard_charts_metrics_the_functions_emit() -> None:
+    """Every metric of the ``imagescan`` namespace on the dashboard is one the engine emits (a renamed metric
+    would leave an empty chart), and the refused pushes are on it."""
+    from imagescan.aws import observability
+    from imagescan.findings import Severity
+
+    body = load_template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][0]
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
+    emitted = {value for name, value in vars(observability).items() if name.isupper() and isinstance(value, str)}
+    emitted |= {observability.FINDINGS_PREFIX + s.title().replace("Informational", "Info") for s in Severity}
+    charted: set[str] = set()
+    for widget in widgets:
+        namespace = None
+        for row in widget["properties"]["metrics"]:
+            names = [cell for cell in row if isinstance(cell, str)]
+            if names[0] == "...":
+                continue
+            namespace = namespace if names[0] == "." else names[0]
+            if namespace == observability.NAMESPACE:
+                charted.add(names[1])
+    assert charted and charted <= emitted, charted - emitted
+    assert {observability.PUSH_EVENTS_REFUSED, observability.LAYER_CACHE_HITS} <= charted
