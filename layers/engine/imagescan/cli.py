@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,8 @@ from imagescan.image.reference import parse_reference
 from imagescan.vulndb.errors import VulnDBError
 
 if TYPE_CHECKING:  # the scan and report machinery is imported when a command needs it: `sbom` starts faster
+    from rich.progress import TaskID
+
     from imagescan.findings import Finding, Severity
     from imagescan.scan import ImageAnalysis, Progress
     from imagescan.vulndb.store import VulnDB
@@ -72,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[Progress | None]:
+    """A layer progress bar on stderr. It starts at the first report, which the scan makes once its worker
+    processes are forked: the bar refreshes from a thread, and forking beside a running thread is unsafe, while the
+    safe alternative (forkserver) starts every worker as a fresh interpreter, a quarter of a second more."""
     if not enabled:
         yield None
         return
@@ -79,11 +84,15 @@ def _progress(enabled: bool) -> Iterator[Progress | None]:
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
     from rich.progress import Progress as Bar
 
-    columns = (TextColumn("layers"), BarColumn(), MofNCompleteColumn())
-    with Bar(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("layers", total=None)
+    with ExitStack() as stack:
+        started: list[tuple[Bar, TaskID]] = []
 
         def update(done: int, total: int) -> None:
+            if not started:
+                columns = (TextColumn("layers"), BarColumn(), MofNCompleteColumn())
+                bar = stack.enter_context(Bar(*columns, console=Console(stderr=True), transient=True))
+                started.append((bar, bar.add_task("layers", total=None)))
+            bar, task = started[0]
             bar.update(task, completed=done, total=total)
 
         yield update

@@ -118,11 +118,11 @@ def analyze_image(
     try:
         image = resolve(source, manifest_ref(ref), options.platform)
         total = len(image.layers)
-        if progress:
-            progress(0, total)
         workers = max(1, min(options.workers or os.cpu_count() or 1, total))
         results: dict[int, LayerResult] = {}
         if workers == 1:
+            if progress:
+                progress(0, total)
             for i in range(total):
                 results[i] = analyze_one_layer(source, image.layers[i], image.diff_ids[i], catalogers, options.limits)
                 if progress:
@@ -136,6 +136,8 @@ def analyze_image(
                                                         catalogers, options.limits)): i
                     for i in order
                 }
+                if progress:  # the first report comes once the workers exist (a progress display may start a thread)
+                    progress(0, total)
                 for future in as_completed(futures):
                     results[futures[future]] = future.result()
                     if progress:
