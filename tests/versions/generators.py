@@ -280,3 +280,16 @@ def apk_version(rng: random.Random) -> str:
     if rng.random() < 0.7:
         version += "-r" + rng.choice(["0", "1", "2", "10", "01", ""])
     return version
+
+
+SEMVER_SPEC_ORDER: list[tuple[str, str, int]] = [
+    ("1.0.0-alpha", "1.0.0-alpha.1", -1),
+    ("1.0.0-alpha.1", "1.0.0-alpha.beta", -1),
+    ("1.0.0-alpha.beta", "1.0.0-beta", -1),
+    ("1.0.0-beta", "1.0.0-beta.2", -1),
+    ("1.0.0-beta.2", "1.0.0-beta.11", -1),
+    ("1.0.0-beta.11", "1.0.0-rc.1", -1),
+    ("1.0.0-rc.1", "1.0.0", -1),
+]
+"""The precedence example of SemVer 2.0.0 (section 11), each pair with ``compare(a, b)``: every SemVer comparator
+orders them so."""

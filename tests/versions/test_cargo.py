@@ -36,13 +36,7 @@ def test_against_semver_crate() -> None:
 @pytest.mark.parametrize(
     ("a", "b", "expected"),
     [
-        ("1.0.0-alpha", "1.0.0-alpha.1", -1),
-        ("1.0.0-alpha.1", "1.0.0-alpha.beta", -1),
-        ("1.0.0-alpha.beta", "1.0.0-beta", -1),
-        ("1.0.0-beta", "1.0.0-beta.2", -1),
-        ("1.0.0-beta.2", "1.0.0-beta.11", -1),
-        ("1.0.0-beta.11", "1.0.0-rc.1", -1),
-        ("1.0.0-rc.1", "1.0.0", -1),
+        *gen.SEMVER_SPEC_ORDER,
         ("1.0.0+a", "1.0.0+b", 0),
     ],
 )

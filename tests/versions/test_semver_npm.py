@@ -48,13 +48,7 @@ def test_against_node_semver() -> None:
 @pytest.mark.parametrize(
     ("a", "b", "expected"),
     [
-        ("1.0.0-alpha", "1.0.0-alpha.1", -1),
-        ("1.0.0-alpha.1", "1.0.0-alpha.beta", -1),
-        ("1.0.0-alpha.beta", "1.0.0-beta", -1),
-        ("1.0.0-beta", "1.0.0-beta.2", -1),
-        ("1.0.0-beta.2", "1.0.0-beta.11", -1),
-        ("1.0.0-beta.11", "1.0.0-rc.1", -1),
-        ("1.0.0-rc.1", "1.0.0", -1),
+        *gen.SEMVER_SPEC_ORDER,
         ("1.0.0+build.1", "1.0.0+build.2", 0),
         ("v1.0.0", "1.0.0", 0),
         ("1.10.0", "1.9.0", 1),
